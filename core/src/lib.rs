@@ -1,0 +1,2 @@
+//! The Lumen node library.
+pub mod store;

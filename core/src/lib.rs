@@ -1,2 +1,16 @@
-//! The Lumen node library.
+//! The Lumen node library: everything `lumend` is made of.
+//!
+//! See `ARCHITECTURE.md` for the design; each module owns one thing:
+//! [`config`] (settings), [`datadir`] (the directory and its lock),
+//! [`signer`] (seed and keys), [`store`] (the database), [`datastore`]
+//! (the key-value datastore RPCs), [`rpc`] (the control surface),
+//! [`logging`], and [`node`] (start-up and shutdown).
+
+pub mod config;
+pub mod datadir;
+pub mod datastore;
+pub mod logging;
+pub mod node;
+pub mod rpc;
+pub mod signer;
 pub mod store;

@@ -139,6 +139,13 @@ impl Store {
         }
         Ok(out)
     }
+    /// Flush everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(())
+    }
     /// Apply a batch atomically and durably.
     pub fn commit(&self, batch: Batch) -> Result<(), StoreError> {
         for (tree, k, v) in batch.ops {

@@ -1,0 +1,530 @@
+//! Configuration: a TOML file, overridden by `LUMEN_*` environment variables,
+//! overridden by command-line flags. `config/lumen.toml` documents every key.
+//!
+//! Unknown keys and bad values are refused with the file, the key and the
+//! reason — a typo in a money-handling daemon's config must never be ignored.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::store::BackendKind;
+
+/// File name of the config file inside the data dir.
+pub const CONFIG_FILE_NAME: &str = "lumen.toml";
+
+/// The Bitcoin network a node runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Mainnet.
+    Bitcoin,
+    /// Testnet3.
+    Testnet,
+    /// Signet.
+    Signet,
+    /// Regtest (the default: nothing of value at stake).
+    Regtest,
+}
+
+impl Network {
+    /// Lower-case name, as Core Lightning and Bitcoin Core spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Bitcoin => "bitcoin",
+            Network::Testnet => "testnet",
+            Network::Signet => "signet",
+            Network::Regtest => "regtest",
+        }
+    }
+
+    /// Default RPC port, distinct per network so nodes on several networks
+    /// can run side by side.
+    pub fn default_rpc_port(self) -> u16 {
+        match self {
+            Network::Bitcoin => 9835,
+            Network::Testnet => 19835,
+            Network::Signet => 39835,
+            Network::Regtest => 29835,
+        }
+    }
+
+    /// The `bitcoin` crate's network.
+    pub fn to_bitcoin(self) -> bitcoin::Network {
+        match self {
+            Network::Bitcoin => bitcoin::Network::Bitcoin,
+            Network::Testnet => bitcoin::Network::Testnet,
+            Network::Signet => bitcoin::Network::Signet,
+            Network::Regtest => bitcoin::Network::Regtest,
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Network {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bitcoin" | "mainnet" => Ok(Network::Bitcoin),
+            "testnet" => Ok(Network::Testnet),
+            "signet" => Ok(Network::Signet),
+            "regtest" => Ok(Network::Regtest),
+            other => Err(format!(
+                "unknown network '{other}' (expected regtest, signet, testnet or bitcoin)"
+            )),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Command-line flags of `lumend`. Each also reads a `LUMEN_*` variable.
+#[derive(Debug, Clone, Parser, Default)]
+#[command(name = "lumend", version, about = "Lumen Lightning node daemon")]
+pub struct Cli {
+    /// Data directory (default: ~/.lumen/<network>).
+    #[arg(long, env = "LUMEN_DATADIR", value_name = "DIR")]
+    pub datadir: Option<PathBuf>,
+    /// Bitcoin network: regtest, signet, testnet or bitcoin.
+    #[arg(long, env = "LUMEN_NETWORK", value_name = "NETWORK")]
+    pub network: Option<Network>,
+    /// Config file (default: <datadir>/lumen.toml; a missing default file is fine).
+    #[arg(long, env = "LUMEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `lumen_core=debug,info` (RUST_LOG also works).
+    #[arg(long, env = "LUMEN_LOG_LEVEL", value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Log format.
+    #[arg(long, env = "LUMEN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// RPC listen address (loopback only), e.g. 127.0.0.1:29835.
+    #[arg(long, env = "LUMEN_RPC_BIND", value_name = "ADDR")]
+    pub rpc_bind: Option<SocketAddr>,
+    /// Store backend: sled or redb.
+    #[arg(long, env = "LUMEN_STORE_BACKEND", value_name = "BACKEND", value_parser = parse_backend)]
+    pub store_backend: Option<BackendKind>,
+    /// Node alias (at most 32 bytes).
+    #[arg(long, env = "LUMEN_ALIAS", value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// On first start, import this BIP39 mnemonic (a file holding the words)
+    /// instead of creating a new seed.
+    #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
+    pub restore_from_mnemonic_file: Option<PathBuf>,
+}
+
+fn parse_backend(s: &str) -> Result<BackendKind, String> {
+    match s {
+        "sled" => Ok(BackendKind::Sled),
+        "redb" => Ok(BackendKind::Redb),
+        other => Err(format!(
+            "unknown store backend '{other}' (expected sled or redb)"
+        )),
+    }
+}
+
+/// The file's shape. Every key is optional; unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    network: Option<Network>,
+    alias: Option<String>,
+    color: Option<String>,
+    #[serde(default)]
+    rpc: FileRpc,
+    #[serde(default)]
+    log: FileLog,
+    #[serde(default)]
+    store: FileStore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRpc {
+    bind: Option<SocketAddr>,
+    unix_socket: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    level: Option<String>,
+    format: Option<LogFormat>,
+    file: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStore {
+    backend: Option<BackendKind>,
+}
+
+/// RPC settings.
+#[derive(Debug, Clone)]
+pub struct RpcConfig {
+    /// HTTP + WebSocket listen address (loopback).
+    pub bind: SocketAddr,
+    /// Serve the unix socket `<datadir>/lumen-rpc`.
+    pub unix_socket: bool,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// `tracing` filter directive.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+    /// Also write `<datadir>/lumend.log`.
+    pub file: bool,
+}
+
+/// The resolved configuration the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Network.
+    pub network: Network,
+    /// Data directory (per network).
+    pub datadir: PathBuf,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Alias; `None` derives one from the node id.
+    pub alias: Option<String>,
+    /// Colour; `None` derives one from the node id.
+    pub color: Option<[u8; 3]>,
+    /// RPC.
+    pub rpc: RpcConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Store backend.
+    pub store_backend: BackendKind,
+    /// Mnemonic file to import on first start.
+    pub restore_from_mnemonic_file: Option<PathBuf>,
+}
+
+/// A configuration error that names where the problem is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {file}: cannot read: {reason}")]
+    Read {
+        /// File.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A key in the file is unknown or has a bad value.
+    #[error("config file {file}{line}: key `{key}`: {reason}", line = line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Invalid {
+        /// File.
+        file: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// Dotted key path, e.g. `rpc.bind`.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A value given by flag or environment is refused.
+    #[error("option `{key}`: {reason}")]
+    Option {
+        /// Option name.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// No home directory to put the default data dir in.
+    #[error("no home directory: pass --datadir")]
+    NoHome,
+}
+
+/// The default data dir for a network: `~/.lumen/<network>`.
+pub fn default_datadir(network: Network) -> Result<PathBuf, ConfigError> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(ConfigError::NoHome)?;
+    Ok(PathBuf::from(home).join(".lumen").join(network.as_str()))
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    let invalid = |line: Option<usize>, key: String, reason: String| ConfigError::Invalid {
+        file: path.to_path_buf(),
+        line,
+        key,
+        reason,
+    };
+    let line_of = |span: Option<std::ops::Range<usize>>| {
+        span.map(|s| {
+            text[..s.start.min(text.len())]
+                .bytes()
+                .filter(|b| *b == b'\n')
+                .count()
+                + 1
+        })
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        invalid(
+            line_of(e.span()),
+            "(syntax)".to_string(),
+            e.message().to_string(),
+        )
+    })?;
+    serde_path_to_error::deserialize::<_, FileConfig>(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let reason = inner.message().to_string();
+        // For an unknown key the path names its parent; name the key itself.
+        let key = match reason
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
+            Some(field) if key == "." => field.to_string(),
+            Some(field) => format!("{key}.{field}"),
+            None => key,
+        };
+        invalid(line_of(inner.span()), key, reason)
+    })
+}
+
+fn parse_color(s: &str) -> Result<[u8; 3], String> {
+    let bytes = hex::decode(s).map_err(|_| format!("'{s}' is not 6 hex digits (RGB)"))?;
+    <[u8; 3]>::try_from(bytes.as_slice()).map_err(|_| format!("'{s}' is not 6 hex digits (RGB)"))
+}
+
+fn check_alias(alias: &str) -> Result<(), String> {
+    if alias.len() > 32 {
+        return Err(format!(
+            "alias is {} bytes; at most 32 fit in a node announcement",
+            alias.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_rpc_bind(addr: SocketAddr) -> Result<(), String> {
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "{addr} is not a loopback address; the RPC controls funds and is served on loopback only"
+        ));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Resolve flags (which already include `LUMEN_*` variables) and the file.
+    pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
+        let flag_network = cli.network;
+        let locate_network = flag_network.unwrap_or(Network::Regtest);
+        let datadir = match &cli.datadir {
+            Some(d) => d.clone(),
+            None => default_datadir(locate_network)?,
+        };
+        let (file_path, explicit) = match &cli.config {
+            Some(p) => (p.clone(), true),
+            None => (datadir.join(CONFIG_FILE_NAME), false),
+        };
+        let (file, config_file) = match std::fs::read_to_string(&file_path) {
+            Ok(text) => (parse_file(&file_path, &text)?, Some(file_path.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                (FileConfig::default(), None)
+            }
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    file: file_path,
+                    reason: e.to_string(),
+                });
+            }
+        };
+
+        let network = flag_network.or(file.network).unwrap_or(Network::Regtest);
+        if cli.datadir.is_none() && network != locate_network {
+            return Err(ConfigError::Invalid {
+                file: file_path,
+                line: None,
+                key: "network".into(),
+                reason: format!(
+                    "says {network}, but this file is in the default {locate_network} data dir; \
+                     pass --network {network} (its data dir is ~/.lumen/{network}) or --datadir"
+                ),
+            });
+        }
+
+        let file_err = |key: &str, reason: String| ConfigError::Invalid {
+            file: file_path.clone(),
+            line: None,
+            key: key.into(),
+            reason,
+        };
+        let alias = match (&cli.alias, file.alias) {
+            (Some(a), _) => {
+                check_alias(a).map_err(|reason| ConfigError::Option {
+                    key: "--alias".into(),
+                    reason,
+                })?;
+                Some(a.clone())
+            }
+            (None, Some(a)) => {
+                check_alias(&a).map_err(|r| file_err("alias", r))?;
+                Some(a)
+            }
+            (None, None) => None,
+        };
+        let color = file
+            .color
+            .as_deref()
+            .map(parse_color)
+            .transpose()
+            .map_err(|r| file_err("color", r))?;
+
+        let rpc_bind = match cli.rpc_bind {
+            Some(b) => {
+                check_rpc_bind(b).map_err(|reason| ConfigError::Option {
+                    key: "--rpc-bind".into(),
+                    reason,
+                })?;
+                b
+            }
+            None => {
+                let b = file.rpc.bind.unwrap_or(SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    network.default_rpc_port(),
+                ));
+                check_rpc_bind(b).map_err(|r| file_err("rpc.bind", r))?;
+                b
+            }
+        };
+
+        let level = cli
+            .log_level
+            .clone()
+            .or(file.log.level)
+            .unwrap_or_else(|| "info".to_string());
+        tracing_subscriber::EnvFilter::try_new(&level).map_err(|e| match &cli.log_level {
+            Some(_) => ConfigError::Option {
+                key: "--log-level".into(),
+                reason: e.to_string(),
+            },
+            None => file_err("log.level", e.to_string()),
+        })?;
+
+        Ok(Config {
+            network,
+            datadir,
+            config_file,
+            alias,
+            color,
+            rpc: RpcConfig {
+                bind: rpc_bind,
+                unix_socket: file.rpc.unix_socket.unwrap_or(true),
+            },
+            log: LogConfig {
+                level,
+                format: cli
+                    .log_format
+                    .or(file.log.format)
+                    .unwrap_or(LogFormat::Human),
+                file: file.log.file.unwrap_or(true),
+            },
+            store_backend: cli
+                .store_backend
+                .or(file.store.backend)
+                .unwrap_or(BackendKind::Sled),
+            restore_from_mnemonic_file: cli.restore_from_mnemonic_file.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(CONFIG_FILE_NAME), text).expect("write");
+        let cli = Cli {
+            datadir: Some(dir.path().to_path_buf()),
+            ..Cli::default()
+        };
+        Config::load(&cli)
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cli = Cli {
+            datadir: Some(dir.path().to_path_buf()),
+            ..Cli::default()
+        };
+        let c = Config::load(&cli).expect("load");
+        assert_eq!(c.network, Network::Regtest);
+        assert_eq!(c.rpc.bind.port(), 29835);
+        assert!(c.rpc.unix_socket);
+        assert_eq!(c.store_backend, BackendKind::Sled);
+        assert!(c.config_file.is_none());
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../../config/lumen.toml");
+        let c = load_with(text).expect("config/lumen.toml must load");
+        assert_eq!(c.network, Network::Regtest);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = load_with("[rpc]\nbind = \"127.0.0.1:1\"\nbogus = 1\n").expect_err("must fail");
+        let msg = e.to_string();
+        assert!(msg.contains("rpc.bogus"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let e = load_with("[store]\nbackend = \"mysql\"\n").expect_err("must fail");
+        assert!(e.to_string().contains("store.backend"), "{e}");
+        let e = load_with("color = \"zzzzzz\"\n").expect_err("must fail");
+        assert!(e.to_string().contains("`color`"), "{e}");
+        let e = load_with("[rpc]\nbind = \"0.0.0.0:1\"\n").expect_err("must fail");
+        assert!(
+            e.to_string().contains("rpc.bind") && e.to_string().contains("loopback"),
+            "{e}"
+        );
+        let e = load_with("[log]\nformat = 3\n").expect_err("must fail");
+        assert!(e.to_string().contains("log.format"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            "[store]\nbackend = \"sled\"\n",
+        )
+        .expect("write");
+        let cli = Cli {
+            datadir: Some(dir.path().to_path_buf()),
+            store_backend: Some(BackendKind::Redb),
+            ..Cli::default()
+        };
+        assert_eq!(
+            Config::load(&cli).expect("load").store_backend,
+            BackendKind::Redb
+        );
+    }
+}

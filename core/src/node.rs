@@ -1,0 +1,171 @@
+//! The daemon: start-up in dependency order, then graceful shutdown.
+//!
+//! Start: data dir (lock, network) → logging → signer → store → RPC.
+//! Shutdown (SIGINT, SIGTERM or the `stop` RPC): refuse new calls, let
+//! in-flight calls finish, flush and close the store, answer `stop`, close the
+//! RPC servers, exit 0.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::datastore::Datastore;
+use crate::rpc::methods::{NodeIdentity, ShutdownRequest, register_builtins};
+use crate::rpc::{self, Dispatcher};
+use crate::signer::Signer;
+use crate::store::{BackendKind, Store};
+
+/// How long shutdown waits for in-flight calls before closing anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The store's path in the data dir for a backend.
+pub fn store_path(datadir: &std::path::Path, backend: BackendKind) -> PathBuf {
+    match backend {
+        BackendKind::Sled => datadir.join("store.sled"),
+        BackendKind::Redb => datadir.join("store.redb"),
+    }
+}
+
+fn open_store(datadir: &std::path::Path, backend: BackendKind) -> anyhow::Result<Store> {
+    let other = match backend {
+        BackendKind::Sled => BackendKind::Redb,
+        BackendKind::Redb => BackendKind::Sled,
+    };
+    if store_path(datadir, other).exists() && !store_path(datadir, backend).exists() {
+        anyhow::bail!(
+            "data dir {} holds a {other:?} store but store.backend is {backend:?}; \
+             a data dir keeps the backend it was created with",
+            datadir.display()
+        );
+    }
+    Ok(Store::open(&store_path(datadir, backend), backend)?)
+}
+
+/// Run the daemon until it is told to stop.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let datadir = DataDir::open(&config.datadir, config.network)?;
+    let dir = datadir.path().to_path_buf();
+    crate::logging::init(&config.log, &dir)?;
+    if let Some(f) = &config.config_file {
+        tracing::info!(file = %f.display(), "config loaded");
+    }
+
+    let signer = Signer::load_or_create(
+        &dir,
+        config.network,
+        config.restore_from_mnemonic_file.as_deref(),
+    )?;
+    let node_id = signer.node_id();
+    if signer.created {
+        tracing::warn!(
+            seed = %dir.join(crate::signer::SEED_FILE).display(),
+            "created a new seed; back up this file — it controls the node's funds"
+        );
+    }
+
+    let store = Arc::new(open_store(&dir, config.store_backend)?);
+    let datastore = Arc::new(Datastore::new(store.clone()));
+
+    let id_bytes = node_id.serialize();
+    let identity = NodeIdentity {
+        id: node_id.to_string(),
+        alias: config
+            .alias
+            .clone()
+            .unwrap_or_else(|| format!("lumen-{}", hex::encode(&id_bytes[..3]))),
+        color: hex::encode(
+            config
+                .color
+                .unwrap_or([id_bytes[0], id_bytes[1], id_bytes[2]]),
+        ),
+        network: config.network,
+        datadir: dir.display().to_string(),
+    };
+
+    let dispatcher = Arc::new(Dispatcher::new());
+    let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
+    register_builtins(&dispatcher, identity, datastore, shutdown_tx).map_err(anyhow::Error::msg)?;
+
+    let token = rpc::write_cookie(&dir)?;
+    let (http_addr, http_handle) = rpc::http::serve(config.rpc.bind, &token, dispatcher.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {}: {e}", config.rpc.bind))?;
+    let (unix_stop_tx, unix_stop_rx) = watch::channel(false);
+    let unix_task = if config.rpc.unix_socket {
+        let path = dir.join(rpc::SOCKET_FILE);
+        let listener = rpc::unix::bind(&path)
+            .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", path.display()))?;
+        Some(tokio::spawn(rpc::unix::serve(
+            listener,
+            path,
+            dispatcher.clone(),
+            unix_stop_rx,
+        )))
+    } else {
+        None
+    };
+
+    tracing::info!(
+        node_id = %node_id,
+        network = %config.network,
+        datadir = %dir.display(),
+        rpc = %http_addr,
+        store = ?config.store_backend,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "lumend ready"
+    );
+    // A plain line on stdout for people and scripts.
+    println!(
+        "node id {node_id} — RPC on http://{http_addr} and {}",
+        dir.join(rpc::SOCKET_FILE).display()
+    );
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let stop_reply = tokio::select! {
+        _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); None }
+        _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); None }
+        req = shutdown_rx.recv() => { tracing::info!("stop requested over RPC: shutting down"); req }
+    };
+
+    // 1. Refuse new calls; 2. let in-flight ones finish (the `stop` call itself
+    // is one of them and waits for us).
+    dispatcher.begin_shutdown();
+    let allowed = usize::from(stop_reply.is_some());
+    if tokio::time::timeout(DRAIN_TIMEOUT, dispatcher.wait_idle(allowed))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight RPC calls did not finish within {DRAIN_TIMEOUT:?}; closing anyway"
+        );
+    }
+    // 3. Flush the store (commits are already durable; this closes cleanly).
+    let flush = tokio::task::spawn_blocking(move || store.flush()).await;
+    match flush {
+        Ok(Ok(())) => tracing::info!("store flushed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "store flush failed"),
+        Err(e) => tracing::error!(error = %e, "store flush task failed"),
+    }
+    // 4. Answer `stop`, then close the servers (in-flight responses are sent).
+    if let Some(reply) = stop_reply {
+        let _ = reply.send(());
+        dispatcher.wait_idle(0).await;
+    }
+    let _ = unix_stop_tx.send(true);
+    if let Some(t) = unix_task {
+        let _ = t.await;
+    }
+    let _ = http_handle.stop();
+    http_handle.stopped().await;
+    let _ = std::fs::remove_file(dir.join(rpc::COOKIE_FILE));
+    tracing::info!("shutdown complete");
+    drop(datadir);
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Built-in methods: `getinfo`, `help`, `stop`, and the datastore.
+
+use std::sync::Arc;
+
+use lumen_sdk::api::{GetInfo, Help, HelpEntry, ListDatastore, StopResult};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
+use crate::config::Network;
+use crate::datastore::{Datastore, Mode};
+
+/// What `getinfo` reports about the node itself.
+#[derive(Debug, Clone)]
+pub struct NodeIdentity {
+    /// Node id, hex.
+    pub id: String,
+    /// Alias.
+    pub alias: String,
+    /// Colour, hex.
+    pub color: String,
+    /// Network.
+    pub network: Network,
+    /// Data dir.
+    pub datadir: String,
+}
+
+/// A request to shut down; the sender is told when the node has finished
+/// its in-flight work and flushed the store.
+pub type ShutdownRequest = oneshot::Sender<()>;
+
+/// Lumen's version as `getinfo` reports it.
+pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::internal(format!("serialising result: {e}")))
+}
+
+fn method<F, Fut>(name: &str, params: &[ParamSpec], description: &str, f: F) -> Method
+where
+    F: Fn(Params) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Value, RpcError>> + Send + 'static,
+{
+    Method {
+        name: name.to_string(),
+        params: params.to_vec(),
+        description: description.to_string(),
+        handler: Arc::new(move |p| Box::pin(f(p))),
+    }
+}
+
+/// Run blocking store work off the async threads.
+async fn blocking<T, F>(f: F) -> Result<T, RpcError>
+where
+    F: FnOnce() -> Result<T, RpcError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RpcError::internal(format!("datastore task failed: {e}")))?
+}
+
+/// Register every built-in method.
+pub fn register_builtins(
+    dispatcher: &Arc<Dispatcher>,
+    identity: NodeIdentity,
+    datastore: Arc<Datastore>,
+    shutdown: mpsc::Sender<ShutdownRequest>,
+) -> Result<(), String> {
+    let id = identity.clone();
+    dispatcher.register(method(
+        "getinfo",
+        &[],
+        "Show the node's identity and state.",
+        move |_p| {
+            let id = id.clone();
+            async move {
+                to_value(GetInfo {
+                    id: id.id,
+                    alias: id.alias,
+                    color: id.color,
+                    // Peers, channels and the chain are not wired in yet: these are
+                    // the true values for a node without those subsystems.
+                    num_peers: 0,
+                    num_pending_channels: 0,
+                    num_active_channels: 0,
+                    num_inactive_channels: 0,
+                    address: Vec::new(),
+                    binding: Some(Vec::new()),
+                    version: VERSION.to_string(),
+                    blockheight: 0,
+                    network: id.network.to_string(),
+                    fees_collected_msat: 0,
+                    lightning_dir: id.datadir,
+                    our_features: None,
+                    warning_bitcoind_sync: None,
+                })
+            }
+        },
+    ))?;
+
+    let weak = Arc::downgrade(dispatcher);
+    dispatcher.register(method(
+        "help",
+        &[ParamSpec::opt("command")],
+        "List every method with its parameters, or just {command}.",
+        move |p| {
+            let weak = weak.clone();
+            async move {
+                let d = weak
+                    .upgrade()
+                    .ok_or_else(|| RpcError::internal("node is shutting down"))?;
+                let command: Option<String> = p.get("command")?;
+                let entries: Vec<HelpEntry> = d
+                    .methods()
+                    .into_iter()
+                    .filter(|m| command.as_deref().is_none_or(|c| c == m.name))
+                    .map(|m| HelpEntry { command: m.usage() })
+                    .collect();
+                if let (Some(c), true) = (&command, entries.is_empty()) {
+                    return Err(RpcError::invalid_param(
+                        "command",
+                        format!("unknown command '{c}'"),
+                    ));
+                }
+                to_value(Help {
+                    help: entries,
+                    format_hint: command.map(|_| "simple".to_string()),
+                })
+            }
+        },
+    ))?;
+
+    dispatcher.register(method(
+        "stop",
+        &[],
+        "Shut the node down: finish in-flight calls, flush the store, exit.",
+        move |_p| {
+            let shutdown = shutdown.clone();
+            async move {
+                let (tx, rx) = oneshot::channel();
+                shutdown
+                    .send(tx)
+                    .await
+                    .map_err(|_| RpcError::internal("shutdown already in progress"))?;
+                rx.await
+                    .map_err(|_| RpcError::internal("shutdown did not complete"))?;
+                to_value(StopResult {
+                    result: "Shutdown complete".to_string(),
+                })
+            }
+        },
+    ))?;
+
+    let ds = datastore.clone();
+    dispatcher.register(method(
+        "datastore",
+        &[
+            ParamSpec::req("key"),
+            ParamSpec::opt("string"),
+            ParamSpec::opt("hex"),
+            ParamSpec::opt("mode"),
+            ParamSpec::opt("generation"),
+        ],
+        "Store {string} or {hex} under {key} (mode: must-create, must-replace, create-or-replace, must-append, create-or-append).",
+        move |p| {
+            let ds = ds.clone();
+            async move {
+                let key = p.key_path("key")?.unwrap_or_default();
+                let string: Option<String> = p.get("string")?;
+                let hex_data: Option<String> = p.get("hex")?;
+                let data = match (string, hex_data) {
+                    (Some(_), Some(_)) => return Err(RpcError::invalid_param("hex", "cannot have both hex and string")),
+                    (Some(s), None) => s.into_bytes(),
+                    (None, Some(h)) => hex::decode(&h).map_err(|e| RpcError::invalid_param("hex", format!("not hex: {e}")))?,
+                    (None, None) => return Err(RpcError::invalid_param("string", "must have either hex or string")),
+                };
+                let mode = match p.get::<String>("mode")? {
+                    None => Mode::MustCreate,
+                    Some(m) => Mode::parse(&m).ok_or_else(|| {
+                        RpcError::invalid_param(
+                            "mode",
+                            format!("'{m}' should be 'must-create', 'must-replace', 'create-or-replace', 'must-append' or 'create-or-append'"),
+                        )
+                    })?,
+                };
+                let generation: Option<u64> = p.get("generation")?;
+                blocking(move || ds.put(&key, data, mode, generation).and_then(to_value)).await
+            }
+        },
+    ))?;
+
+    let ds = datastore.clone();
+    dispatcher.register(method(
+        "deldatastore",
+        &[ParamSpec::req("key"), ParamSpec::opt("generation")],
+        "Delete the value at {key}, optionally only if it is at {generation}.",
+        move |p| {
+            let ds = ds.clone();
+            async move {
+                let key = p.key_path("key")?.unwrap_or_default();
+                let generation: Option<u64> = p.get("generation")?;
+                blocking(move || ds.delete(&key, generation).and_then(to_value)).await
+            }
+        },
+    ))?;
+
+    let ds = datastore;
+    dispatcher.register(method(
+        "listdatastore",
+        &[ParamSpec::opt("key")],
+        "List the datastore at {key} (its value and its children), or the top level.",
+        move |p| {
+            let ds = ds.clone();
+            async move {
+                let key = p.key_path("key")?.unwrap_or_default();
+                blocking(move || {
+                    ds.list(&key)
+                        .and_then(|datastore| to_value(ListDatastore { datastore }))
+                })
+                .await
+            }
+        },
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The node's JSON-RPC control surface.
+//!
+//! One [`Dispatcher`] holds the method table; every transport feeds it:
+//! HTTP and WebSocket through jsonrpsee ([`http`]), and the unix socket with
+//! Core Lightning's framing ([`unix`]). So a method behaves the same on every
+//! transport — same parameters, same errors.
+//!
+//! Parameters may come by position or by name (as with lightning-cli); `null`
+//! means "not given". Errors carry stable codes from
+//! [`lumen_sdk::error_codes`] and a message that says what was wrong.
+
+pub mod http;
+pub mod methods;
+pub mod params;
+pub mod unix;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use lumen_sdk::error_codes as codes;
+use serde_json::Value;
+
+pub use params::{ParamSpec, Params};
+
+/// A JSON-RPC error: stable code, clear message, optional data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// Stable code.
+    pub code: i32,
+    /// What was wrong.
+    pub message: String,
+    /// Machine-readable detail, e.g. `{"param": "key"}`.
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    /// An error with a code and message.
+    pub fn new(code: i32, message: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// -32602 naming the parameter.
+    pub fn invalid_param(param: &str, reason: impl std::fmt::Display) -> RpcError {
+        RpcError {
+            code: codes::INVALID_PARAMS,
+            message: format!("parameter '{param}': {reason}"),
+            data: Some(serde_json::json!({ "param": param })),
+        }
+    }
+
+    /// -32601 naming the method.
+    pub fn unknown_method(method: &str) -> RpcError {
+        RpcError {
+            code: codes::METHOD_NOT_FOUND,
+            message: format!("Unknown command '{method}'"),
+            data: Some(serde_json::json!({ "method": method })),
+        }
+    }
+
+    /// -32603.
+    pub fn internal(message: impl Into<String>) -> RpcError {
+        RpcError::new(codes::INTERNAL_ERROR, message)
+    }
+
+    /// The error as a JSON-RPC `error` object.
+    pub fn to_json(&self) -> Value {
+        let mut obj = serde_json::json!({ "code": self.code, "message": self.message });
+        if let (Some(d), Some(map)) = (&self.data, obj.as_object_mut()) {
+            map.insert("data".into(), d.clone());
+        }
+        obj
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code)
+    }
+}
+
+/// Code for calls refused because the node is shutting down.
+pub const SHUTTING_DOWN: i32 = -32000;
+
+/// The future a handler returns.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
+/// A method implementation: validated params in, JSON result out.
+pub type Handler = Arc<dyn Fn(Params) -> HandlerFuture + Send + Sync>;
+
+/// A registered method.
+#[derive(Clone)]
+pub struct Method {
+    /// Name.
+    pub name: String,
+    /// Parameters in positional order.
+    pub params: Vec<ParamSpec>,
+    /// One-line description for `help`.
+    pub description: String,
+    /// Implementation.
+    pub handler: Handler,
+}
+
+impl Method {
+    /// `name req [opt] …`, as `help` prints it.
+    pub fn usage(&self) -> String {
+        let mut s = self.name.clone();
+        for p in &self.params {
+            s.push(' ');
+            if p.required {
+                s.push_str(p.name);
+            } else {
+                s.push('[');
+                s.push_str(p.name);
+                s.push(']');
+            }
+        }
+        s
+    }
+}
+
+/// The method table and the in-flight accounting used for graceful shutdown.
+#[derive(Default)]
+pub struct Dispatcher {
+    methods: RwLock<BTreeMap<String, Method>>,
+    in_flight: AtomicUsize,
+    shutting_down: AtomicBool,
+}
+
+/// Decrements the in-flight count when a call ends, however it ends.
+struct InFlight<'a>(&'a Dispatcher);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Dispatcher {
+    /// An empty table.
+    pub fn new() -> Dispatcher {
+        Dispatcher::default()
+    }
+
+    /// Add a method; refuses a name that is taken.
+    pub fn register(&self, method: Method) -> Result<(), String> {
+        let mut table = self
+            .methods
+            .write()
+            .map_err(|_| "method table poisoned".to_string())?;
+        if table.contains_key(&method.name) {
+            return Err(format!("method '{}' is already registered", method.name));
+        }
+        table.insert(method.name.clone(), method);
+        Ok(())
+    }
+
+    /// A snapshot of every method, sorted by name.
+    pub fn methods(&self) -> Vec<Method> {
+        self.methods
+            .read()
+            .map(|t| t.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `name` is served.
+    pub fn has(&self, name: &str) -> bool {
+        self.methods
+            .read()
+            .map(|t| t.contains_key(name))
+            .unwrap_or(false)
+    }
+
+    /// Run one call. `params` is the raw JSON of the `params` member, if any.
+    pub async fn call(&self, method: &str, params: Option<&str>) -> Result<Value, RpcError> {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(RpcError::new(SHUTTING_DOWN, "lumend is shutting down"));
+        }
+        let Some(m) = self
+            .methods
+            .read()
+            .ok()
+            .and_then(|t| t.get(method).cloned())
+        else {
+            return Err(RpcError::unknown_method(method));
+        };
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _guard = InFlight(self);
+        let params = Params::from_raw(method, &m.params, params)?;
+        tracing::debug!(target: "lumen_core::rpc", method, "call");
+        (m.handler)(params).await
+    }
+
+    /// Refuse new calls from now on.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// Wait until at most `allowed` calls are running (the caller may itself
+    /// be one of them, e.g. `stop`).
+    pub async fn wait_idle(&self, allowed: usize) {
+        while self.in_flight.load(Ordering::Acquire) > allowed {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// Generate a fresh RPC token and write it to `<datadir>/rpc.cookie` (0600).
+pub fn write_cookie(datadir: &std::path::Path) -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom(&mut bytes)?;
+    let token = hex::encode(bytes);
+    crate::datadir::write_private(&datadir.join(COOKIE_FILE), format!("{token}\n").as_bytes())?;
+    Ok(token)
+}
+
+/// The cookie file name.
+pub const COOKIE_FILE: &str = "rpc.cookie";
+/// The unix socket name.
+pub const SOCKET_FILE: &str = "lumen-rpc";
+
+fn getrandom(buf: &mut [u8]) -> std::io::Result<()> {
+    use bitcoin::secp256k1::rand::RngCore;
+    bitcoin::secp256k1::rand::rngs::OsRng
+        .try_fill_bytes(buf)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}

@@ -19,10 +19,14 @@ use lumen_sdk::error_codes as codes;
 use crate::rpc::RpcError;
 use crate::store::{Batch, KeyCodec, Record, Store, Tree};
 
-/// The largest value the datastore accepts, in bytes. The store keeps values
-/// small so that every write goes through its fsynced commit path (see the
-/// `store` module); 8 KiB leaves room under that limit.
-pub const MAX_VALUE_LEN: usize = 8 * 1024;
+/// The largest value the datastore accepts, in bytes: the store's value limit
+/// (which keeps sled away from its never-fsynced blob files, see
+/// [`crate::store::MAX_VALUE_LEN`]) less the 8-byte generation.
+pub const MAX_VALUE_LEN: usize = crate::store::MAX_VALUE_LEN - 8;
+
+/// The longest key path the datastore accepts, encoded (each part's bytes
+/// plus a 2-byte terminator, NUL bytes counting twice).
+pub const MAX_KEY_LEN: usize = crate::store::MAX_KEY_LEN;
 
 /// A datastore key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +213,12 @@ impl Datastore {
                 "must have at least one element",
             ));
         }
+        if encode_path(key).len() > MAX_KEY_LEN {
+            return Err(RpcError::invalid_param(
+                "key",
+                format!("too long: at most {MAX_KEY_LEN} bytes in all (2 more per part)"),
+            ));
+        }
         if generation.is_some() && !mode.must_exist() {
             return Err(RpcError::new(
                 codes::INVALID_PARAMS,
@@ -254,16 +264,16 @@ impl Datastore {
             }
             _ => {}
         }
-        if let (Some(want), Some(p)) = (generation, &prev) {
-            if p.generation != want {
-                return Err(RpcError::new(
-                    codes::DATASTORE_UPDATE_WRONG_GENERATION,
-                    format!(
-                        "generation is different (stored {}, given {want})",
-                        p.generation
-                    ),
-                ));
-            }
+        if let (Some(want), Some(p)) = (generation, &prev)
+            && p.generation != want
+        {
+            return Err(RpcError::new(
+                codes::DATASTORE_UPDATE_WRONG_GENERATION,
+                format!(
+                    "generation is different (stored {}, given {want})",
+                    p.generation
+                ),
+            ));
         }
         let value = match prev {
             Some(mut p) => {
@@ -308,16 +318,16 @@ impl Datastore {
                 format!("Key {} does not exist", fmt_key(key)),
             ));
         };
-        if let Some(want) = generation {
-            if prev.generation != want {
-                return Err(RpcError::new(
-                    codes::DATASTORE_DEL_WRONG_GENERATION,
-                    format!(
-                        "generation is different (stored {}, given {want})",
-                        prev.generation
-                    ),
-                ));
-            }
+        if let Some(want) = generation
+            && prev.generation != want
+        {
+            return Err(RpcError::new(
+                codes::DATASTORE_DEL_WRONG_GENERATION,
+                format!(
+                    "generation is different (stored {}, given {want})",
+                    prev.generation
+                ),
+            ));
         }
         let mut batch = Batch::default();
         batch.delete(&TREE, &DatastoreKey(key.to_vec()));

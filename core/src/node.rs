@@ -147,7 +147,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     // 3. Flush the store (commits are already durable; this closes cleanly).
-    let flush = tokio::task::spawn_blocking(move || store.flush()).await;
+    let flush = tokio::task::spawn_blocking(move || store.sync()).await;
     match flush {
         Ok(Ok(())) => tracing::info!("store flushed"),
         Ok(Err(e)) => tracing::error!(error = %e, "store flush failed"),

@@ -87,16 +87,16 @@ async fn handle_request(dispatcher: &Dispatcher, req: Value) -> Option<Value> {
             ));
         }
     };
-    if let Some(v) = obj.get("jsonrpc") {
-        if v != "2.0" {
-            return Some(response(
-                id.unwrap_or(Value::Null),
-                Err(RpcError::new(
-                    codes::INVALID_REQUEST,
-                    "'jsonrpc' must be \"2.0\"",
-                )),
-            ));
-        }
+    if let Some(v) = obj.get("jsonrpc")
+        && v != "2.0"
+    {
+        return Some(response(
+            id.unwrap_or(Value::Null),
+            Err(RpcError::new(
+                codes::INVALID_REQUEST,
+                "'jsonrpc' must be \"2.0\"",
+            )),
+        ));
     }
     let params = obj.remove("params").map(|p| p.to_string());
     let result = dispatcher.call(&method, params.as_deref()).await;

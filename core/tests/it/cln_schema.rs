@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 
 use crate::support::{Node, python_with, shared_dir, skip_or_fail};
 
-fn validate(py: &std::path::Path, validator: &std::path::Path, method: &str, response: &Value, request: bool) -> Result<(), String> {
+fn validate(
+    py: &std::path::Path,
+    validator: &std::path::Path,
+    method: &str,
+    response: &Value,
+    request: bool,
+) -> Result<(), String> {
     let mut cmd = Command::new(py);
     cmd.arg(validator);
     if request {
@@ -43,7 +49,9 @@ fn validate(py: &std::path::Path, validator: &std::path::Path, method: &str, res
 #[test]
 fn responses_validate_against_core_lightning_schemas() {
     let Some(shared) = shared_dir() else {
-        eprintln!("NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping Core Lightning schema checks");
+        eprintln!(
+            "NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping Core Lightning schema checks"
+        );
         return;
     };
     let validator = shared.join("vectors/cln-schemas/validate.py");
@@ -54,7 +62,10 @@ fn responses_validate_against_core_lightning_schemas() {
 
     // The validator must be able to fail: a broken getinfo is refused.
     let broken = json!({"id": "04zz", "alias": "x"});
-    assert!(validate(&py, &validator, "getinfo", &broken, false).is_err(), "validator accepted garbage");
+    assert!(
+        validate(&py, &validator, "getinfo", &broken, false).is_err(),
+        "validator accepted garbage"
+    );
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let node = Node::start(tmp.path());
@@ -62,14 +73,24 @@ fn responses_validate_against_core_lightning_schemas() {
     let mut check = |method: &str, params: Value| {
         validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
         let result = node.ok(method, params);
-        validate(&py, &validator, method, &result, false).unwrap_or_else(|e| panic!("response: {e}"));
+        validate(&py, &validator, method, &result, false)
+            .unwrap_or_else(|e| panic!("response: {e}"));
         checked.push(method.to_string());
     };
     check("getinfo", json!({}));
-    check("datastore", json!({"key": ["s", "text"], "string": "hello"}));
+    check(
+        "datastore",
+        json!({"key": ["s", "text"], "string": "hello"}),
+    );
     check("datastore", json!({"key": ["s", "bin"], "hex": "00ff"}));
-    check("datastore", json!({"key": ["s", "deep", "x"], "string": "1"}));
-    check("datastore", json!({"key": ["s", "text"], "string": "!", "mode": "must-append", "generation": 0}));
+    check(
+        "datastore",
+        json!({"key": ["s", "deep", "x"], "string": "1"}),
+    );
+    check(
+        "datastore",
+        json!({"key": ["s", "text"], "string": "!", "mode": "must-append", "generation": 0}),
+    );
     check("listdatastore", json!({}));
     check("listdatastore", json!({"key": ["s"]}));
     check("listdatastore", json!({"key": "nothing"}));

@@ -17,14 +17,20 @@ fn mode(p: &std::path::Path) -> u32 {
 async fn ws_getinfo(port: u16, token: Option<&str>) -> Result<Value, String> {
     let mut headers = jsonrpsee::http_client::HeaderMap::new();
     if let Some(t) = token {
-        headers.insert("Authorization", format!("Bearer {t}").parse().expect("header"));
+        headers.insert(
+            "Authorization",
+            format!("Bearer {t}").parse().expect("header"),
+        );
     }
     let client = jsonrpsee::ws_client::WsClientBuilder::default()
         .set_headers(headers)
         .build(format!("ws://127.0.0.1:{port}"))
         .await
         .map_err(|e| e.to_string())?;
-    client.request("getinfo", rpc_params![]).await.map_err(|e| e.to_string())
+    client
+        .request("getinfo", rpc_params![])
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -39,7 +45,15 @@ fn every_transport_auth_restart_and_stop() {
     let id = info["id"].as_str().expect("id").to_string();
     assert_eq!(id.len(), 66);
     assert_eq!(info["network"], "regtest");
-    assert_eq!(info["lightning-dir"], json!(std::fs::canonicalize(&dir).expect("canon").display().to_string()));
+    assert_eq!(
+        info["lightning-dir"],
+        json!(
+            std::fs::canonicalize(&dir)
+                .expect("canon")
+                .display()
+                .to_string()
+        )
+    );
 
     // HTTP, with and without the token.
     let body = r#"{"jsonrpc":"2.0","id":7,"method":"getinfo","params":{}}"#;
@@ -54,10 +68,17 @@ fn every_transport_auth_restart_and_stop() {
     assert_eq!(status, 401);
 
     // WebSocket, with and without the token.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
-    let ws = rt.block_on(ws_getinfo(node.port, Some(&token))).expect("ws getinfo");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let ws = rt
+        .block_on(ws_getinfo(node.port, Some(&token)))
+        .expect("ws getinfo");
     assert_eq!(ws["id"], json!(id));
-    let refused = rt.block_on(ws_getinfo(node.port, None)).expect_err("ws without token must fail");
+    let refused = rt
+        .block_on(ws_getinfo(node.port, None))
+        .expect_err("ws without token must fail");
     assert!(refused.contains("401"), "{refused}");
 
     // lumen-cli over the unix socket, HTTP and WebSocket.
@@ -78,18 +99,31 @@ fn every_transport_auth_restart_and_stop() {
     assert_eq!(mode(&dir), 0o700);
 
     // A value, then SIGTERM: clean exit, and the value survives.
-    let put = node.ok("datastore", json!({"key": ["app", "greeting"], "string": "hello"}));
+    let put = node.ok(
+        "datastore",
+        json!({"key": ["app", "greeting"], "string": "hello"}),
+    );
     assert_eq!(put["generation"], 0);
     let status = node.signal_and_wait(libc::SIGTERM);
     assert!(status.success(), "SIGTERM exit: {status}");
-    assert!(!dir.join("lumen-rpc").exists(), "socket removed on shutdown");
+    assert!(
+        !dir.join("lumen-rpc").exists(),
+        "socket removed on shutdown"
+    );
     node.restart();
-    assert_eq!(node.ok("getinfo", json!({}))["id"], json!(id), "same node id after restart");
+    assert_eq!(
+        node.ok("getinfo", json!({}))["id"],
+        json!(id),
+        "same node id after restart"
+    );
     let listed = node.ok("listdatastore", json!({"key": ["app"]}));
     assert_eq!(listed["datastore"][0]["string"], "hello");
 
     // Update (generation 1), then `stop` from the CLI: reply, exit 0.
-    let upd = node.ok("datastore", json!({"key": ["app", "greeting"], "string": "hi", "mode": "must-replace"}));
+    let upd = node.ok(
+        "datastore",
+        json!({"key": ["app", "greeting"], "string": "hi", "mode": "must-replace"}),
+    );
     assert_eq!(upd["generation"], 1);
     let (code, out, err) = cli(&dir, &["stop"]);
     assert_eq!(code, 0, "{err}");
@@ -106,7 +140,10 @@ fn every_transport_auth_restart_and_stop() {
     // The seed never reaches the log.
     let words = std::fs::read_to_string(dir.join("seed")).expect("seed");
     let first_words: Vec<&str> = words.split_whitespace().take(4).collect();
-    assert!(!node.log().contains(&first_words.join(" ")), "seed words in the log");
+    assert!(
+        !node.log().contains(&first_words.join(" ")),
+        "seed words in the log"
+    );
     assert!(node.log().contains("lumend ready"));
     let status = node.signal_and_wait(libc::SIGINT);
     assert!(status.success(), "SIGINT exit: {status}");
@@ -126,7 +163,10 @@ fn second_daemon_on_same_datadir_is_refused() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another lumend"), "{err}");
-    assert!(err.contains(&node.pid().to_string()), "names the holder: {err}");
+    assert!(
+        err.contains(&node.pid().to_string()),
+        "names the holder: {err}"
+    );
     // The first node is untouched.
     assert!(node.ok("getinfo", json!({}))["id"].is_string());
 }
@@ -143,7 +183,8 @@ fn lumend_with_config(text: &str) -> (i32, String) {
         .expect("spawn");
     let status = wait_timeout(&mut child, Duration::from_secs(20));
     let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err).expect("read");
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("read");
     (status.code().unwrap_or(-1), err)
 }
 
@@ -151,19 +192,29 @@ fn lumend_with_config(text: &str) -> (i32, String) {
 fn bad_config_is_refused_naming_file_and_key() {
     let (code, err) = lumend_with_config("[rpc]\nbind = \"127.0.0.1:1\"\nsocket = true\n");
     assert_ne!(code, 0);
-    assert!(err.contains("lumen.toml") && err.contains("rpc.socket") && err.contains("unknown field"), "{err}");
+    assert!(
+        err.contains("lumen.toml") && err.contains("rpc.socket") && err.contains("unknown field"),
+        "{err}"
+    );
 
     let (code, err) = lumend_with_config("[store]\nbackend = \"postgres\"\n");
     assert_ne!(code, 0);
-    assert!(err.contains("lumen.toml") && err.contains("store.backend"), "{err}");
+    assert!(
+        err.contains("lumen.toml") && err.contains("store.backend"),
+        "{err}"
+    );
 
-    let (code, err) = lumend_with_config("alias = \"this alias is far longer than thirty-two bytes\"\n");
+    let (code, err) =
+        lumend_with_config("alias = \"this alias is far longer than thirty-two bytes\"\n");
     assert_ne!(code, 0);
     assert!(err.contains("`alias`") && err.contains("32"), "{err}");
 
     let (code, err) = lumend_with_config("network = \"regtest\"\n[log\n");
     assert_ne!(code, 0);
-    assert!(err.contains("lumen.toml") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("lumen.toml") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -178,7 +229,10 @@ fn config_and_flags_reach_the_node() {
     let info = node.ok("getinfo", json!({}));
     assert_eq!(info["alias"], "from-file");
     assert_eq!(info["color"], "abcdef");
-    assert!(tmp.path().join("store.redb").exists(), "the flag picked redb");
+    assert!(
+        tmp.path().join("store.redb").exists(),
+        "the flag picked redb"
+    );
     let log = node.log();
     let first = log.lines().next().expect("a log line");
     serde_json::from_str::<Value>(first).expect("json log line");
@@ -191,7 +245,10 @@ fn redb_backend_persists_and_backend_switch_is_refused() {
     node.ok("datastore", json!({"key": "k", "hex": "00ff"}));
     assert!(node.signal_and_wait(libc::SIGTERM).success());
     node.restart();
-    assert_eq!(node.ok("listdatastore", json!({"key": "k"}))["datastore"][0]["hex"], "00ff");
+    assert_eq!(
+        node.ok("listdatastore", json!({"key": "k"}))["datastore"][0]["hex"],
+        "00ff"
+    );
     assert!(node.signal_and_wait(libc::SIGTERM).success());
 
     let out = Command::new(bin("lumend"))
@@ -202,7 +259,11 @@ fn redb_backend_persists_and_backend_switch_is_refused() {
         .output()
         .expect("run");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("keeps the backend"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("keeps the backend"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -212,7 +273,22 @@ fn restore_from_mnemonic_file_gives_the_same_node() {
     // BIP39's published test mnemonic: holds nothing.
     std::fs::write(&words, "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\n")
         .expect("write");
-    let a = Node::start_with(&tmp.path().join("a"), &["--restore-from-mnemonic-file", words.to_str().expect("utf8")]);
-    let b = Node::start_with(&tmp.path().join("b"), &["--restore-from-mnemonic-file", words.to_str().expect("utf8")]);
-    assert_eq!(a.ok("getinfo", json!({}))["id"], b.ok("getinfo", json!({}))["id"]);
+    let a = Node::start_with(
+        &tmp.path().join("a"),
+        &[
+            "--restore-from-mnemonic-file",
+            words.to_str().expect("utf8"),
+        ],
+    );
+    let b = Node::start_with(
+        &tmp.path().join("b"),
+        &[
+            "--restore-from-mnemonic-file",
+            words.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(
+        a.ok("getinfo", json!({}))["id"],
+        b.ok("getinfo", json!({}))["id"]
+    );
 }

@@ -19,7 +19,10 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 fn report(name: &str, mut samples: Vec<Duration>) -> Duration {
     let p50 = percentile(&mut samples, 0.50);
     let p99 = percentile(&mut samples, 0.99);
-    println!("getinfo over {name:<22} n={:<5} p50={p50:>10.1?} p99={p99:>10.1?}", samples.len());
+    println!(
+        "getinfo over {name:<22} n={:<5} p50={p50:>10.1?} p99={p99:>10.1?}",
+        samples.len()
+    );
     p50
 }
 
@@ -38,7 +41,10 @@ fn startup_memory_and_round_trips() {
     const N: usize = 1000;
     let tmp = tempfile::tempdir().expect("tempdir");
     let node = Node::start(tmp.path());
-    println!("start to RPC ready (first start, seed created): {:?}", node.ready_after);
+    println!(
+        "start to RPC ready (first start, seed created): {:?}",
+        node.ready_after
+    );
     std::thread::sleep(Duration::from_millis(300));
     let rss = rss_kib(node.pid());
     println!("idle RSS: {rss} KiB");
@@ -53,10 +59,16 @@ fn startup_memory_and_round_trips() {
     let unix_p50 = report("unix (conn per call)", unix);
 
     let token = node.token();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     let (http, ws) = rt.block_on(async {
         let mut headers = jsonrpsee::http_client::HeaderMap::new();
-        headers.insert("Authorization", format!("Bearer {token}").parse().expect("header"));
+        headers.insert(
+            "Authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
         let http_client = jsonrpsee::http_client::HttpClientBuilder::default()
             .set_headers(headers.clone())
             .build(node.url())
@@ -64,7 +76,10 @@ fn startup_memory_and_round_trips() {
         let mut http = Vec::with_capacity(N);
         for _ in 0..N {
             let t = Instant::now();
-            let _: Value = http_client.request("getinfo", rpc_params![]).await.expect("http");
+            let _: Value = http_client
+                .request("getinfo", rpc_params![])
+                .await
+                .expect("http");
             http.push(t.elapsed());
         }
         let ws_client = jsonrpsee::ws_client::WsClientBuilder::default()
@@ -75,7 +90,10 @@ fn startup_memory_and_round_trips() {
         let mut ws = Vec::with_capacity(N);
         for _ in 0..N {
             let t = Instant::now();
-            let _: Value = ws_client.request("getinfo", rpc_params![]).await.expect("ws");
+            let _: Value = ws_client
+                .request("getinfo", rpc_params![])
+                .await
+                .expect("ws");
             ws.push(t.elapsed());
         }
         (http, ws)
@@ -99,7 +117,10 @@ fn startup_memory_and_round_trips() {
     let cli_p50 = report("lumen-cli (process)", cli);
 
     for (name, p50) in [("unix", unix_p50), ("http", http_p50), ("ws", ws_p50)] {
-        assert!(p50 < Duration::from_millis(50), "{name} p50 {p50:?} is far too slow");
+        assert!(
+            p50 < Duration::from_millis(50),
+            "{name} p50 {p50:?} is far too slow"
+        );
     }
     assert!(cli_p50 < Duration::from_millis(500), "cli p50 {cli_p50:?}");
     assert!(node.ready_after < Duration::from_secs(10));

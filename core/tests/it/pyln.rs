@@ -37,17 +37,34 @@ fn pyln_client_over_the_unix_socket() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let node = Node::start(tmp.path());
-    let out = Command::new(py).arg("-c").arg(SCRIPT).arg(node.socket()).output().expect("run python");
-    assert!(out.status.success(), "pyln script failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(node.socket())
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "pyln script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("script output json");
 
     assert_eq!(v["getinfo"]["id"], node.ok("getinfo", json!({}))["id"]);
     assert_eq!(v["datastore"]["string"], "from python");
     assert_eq!(v["datastore_hex"]["hex"], "0001");
-    let keys: Vec<&Value> = v["listdatastore"]["datastore"].as_array().expect("list").iter().map(|e| &e["key"]).collect();
+    let keys: Vec<&Value> = v["listdatastore"]["datastore"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| &e["key"])
+        .collect();
     assert_eq!(keys, vec![&json!(["pyln", "h"]), &json!(["pyln", "k"])]);
     assert_eq!(v["dup_error"]["code"], 1202);
     assert_eq!(v["unknown_error"]["code"], -32601);
     // And the Rust side sees what Python wrote.
-    assert_eq!(node.ok("listdatastore", json!({"key": ["pyln", "k"]}))["datastore"][0]["string"], "from python");
+    assert_eq!(
+        node.ok("listdatastore", json!({"key": ["pyln", "k"]}))["datastore"][0]["string"],
+        "from python"
+    );
 }

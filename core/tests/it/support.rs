@@ -69,19 +69,29 @@ impl Node {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait")) {
-                panic!("lumend exited during start-up: {status}; log:\n{}", self.log());
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("try_wait"))
+            {
+                panic!(
+                    "lumend exited during start-up: {status}; log:\n{}",
+                    self.log()
+                );
             }
-            if self.socket().exists() {
-                if let Ok(resp) = unix_call(&self.socket(), "getinfo", json!({})) {
-                    if resp.get("result").is_some() {
-                        // The cookie is written before the listeners start.
-                        self.ready_after = started.elapsed();
-                        return;
-                    }
-                }
+            if self.socket().exists()
+                && let Ok(resp) = unix_call(&self.socket(), "getinfo", json!({}))
+                && resp.get("result").is_some()
+            {
+                // The cookie is written before the listeners start.
+                self.ready_after = started.elapsed();
+                return;
             }
-            assert!(Instant::now() < deadline, "lumend not ready after 30 s; log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "lumend not ready after 30 s; log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -97,7 +107,10 @@ impl Node {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.join("rpc.cookie")).expect("cookie").trim().to_string()
+        std::fs::read_to_string(self.dir.join("rpc.cookie"))
+            .expect("cookie")
+            .trim()
+            .to_string()
     }
 
     pub fn url(&self) -> String {
@@ -198,8 +211,11 @@ pub fn unix_raw(socket: &Path, bytes: &[u8]) -> std::io::Result<Vec<Value>> {
 /// Raw HTTP POST with an optional bearer token: (status, body).
 pub fn http_post(port: u16, token: Option<&str>, body: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let req = format!(
         "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -207,14 +223,26 @@ pub fn http_post(port: u16, token: Option<&str>, body: &str) -> (u16, String) {
     s.write_all(req.as_bytes()).expect("write");
     let mut resp = String::new();
     s.read_to_string(&mut resp).expect("read");
-    let status: u16 = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status: u16 = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
 /// Run `lumen-cli` against a node: (exit code, stdout, stderr).
 pub fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin("lumen-cli")).arg("--datadir").arg(dir).args(args).output().expect("run lumen-cli");
+    let out = Command::new(bin("lumen-cli"))
+        .arg("--datadir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run lumen-cli");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -242,8 +270,19 @@ pub fn skip_or_fail(what: &str) {
 /// The Python interpreter for tests: `LUMEN_PYTHON` (set by .ci/run to its
 /// venv) or `python3`, if it can import all of `modules`.
 pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
-    let py = std::env::var_os("LUMEN_PYTHON").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("python3"));
-    let check = modules.iter().map(|m| format!("import {m}")).collect::<Vec<_>>().join("; ");
-    let ok = Command::new(&py).arg("-c").arg(check).output().map(|o| o.status.success()).unwrap_or(false);
+    let py = std::env::var_os("LUMEN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let check = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let ok = Command::new(&py)
+        .arg("-c")
+        .arg(check)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     ok.then_some(py)
 }

@@ -126,9 +126,23 @@ impl SledBackend {
         // sled 0.34 can panic on some corrupt files instead of returning an
         // error: turn that into an error so a bad database does not take the
         // node down with an unexplained panic.
-        let db = catch_open("(sled database)", dir, || {
-            config.open().map_err(backend_err)
-        })?;
+        // After a `close` in this process, sled's background threads can hold
+        // the file lock for a moment longer; another process cannot hold it
+        // (the data-dir lock keeps daemons apart). So retry briefly on
+        // exactly that error.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match catch_open("(sled database)", dir, || Ok(config.open()))? {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(backend_err(e)),
+            }
+        };
         let db_path = dir.join(DB_FILE);
         let db_file = File::open(&db_path).map_err(|e| io_err("open", &db_path, e))?;
         let backend = SledBackend {

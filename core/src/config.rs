@@ -123,6 +123,15 @@ pub struct Cli {
     /// Node alias (at most 32 bytes).
     #[arg(long, env = "LUMEN_ALIAS", value_name = "ALIAS")]
     pub alias: Option<String>,
+    /// Node colour, 6 hex digits (RGB).
+    #[arg(long, env = "LUMEN_COLOR", value_name = "RRGGBB")]
+    pub color: Option<String>,
+    /// Serve the unix socket <datadir>/lumen-rpc (true or false).
+    #[arg(long, env = "LUMEN_RPC_UNIX_SOCKET", value_name = "BOOL")]
+    pub rpc_unix_socket: Option<bool>,
+    /// Also write the log to <datadir>/lumend.log (true or false).
+    #[arg(long, env = "LUMEN_LOG_FILE", value_name = "BOOL")]
+    pub log_file: Option<bool>,
     /// On first start, import this BIP39 mnemonic (a file holding the words)
     /// instead of creating a new seed.
     #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
@@ -385,12 +394,18 @@ impl Config {
             }
             (None, None) => None,
         };
-        let color = file
-            .color
-            .as_deref()
-            .map(parse_color)
-            .transpose()
-            .map_err(|r| file_err("color", r))?;
+        let color = match &cli.color {
+            Some(c) => Some(parse_color(c).map_err(|reason| ConfigError::Option {
+                key: "--color".into(),
+                reason,
+            })?),
+            None => file
+                .color
+                .as_deref()
+                .map(parse_color)
+                .transpose()
+                .map_err(|r| file_err("color", r))?,
+        };
 
         let rpc_bind = match cli.rpc_bind {
             Some(b) => {
@@ -431,7 +446,7 @@ impl Config {
             color,
             rpc: RpcConfig {
                 bind: rpc_bind,
-                unix_socket: file.rpc.unix_socket.unwrap_or(true),
+                unix_socket: cli.rpc_unix_socket.or(file.rpc.unix_socket).unwrap_or(true),
             },
             log: LogConfig {
                 level,
@@ -439,7 +454,7 @@ impl Config {
                     .log_format
                     .or(file.log.format)
                     .unwrap_or(LogFormat::Human),
-                file: file.log.file.unwrap_or(true),
+                file: cli.log_file.or(file.log.file).unwrap_or(true),
             },
             store_backend: cli
                 .store_backend

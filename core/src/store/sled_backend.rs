@@ -134,8 +134,9 @@ impl SledBackend {
         let db = loop {
             match catch_open("(sled database)", dir, || Ok(config.open()))? {
                 Ok(db) => break db,
+                // sled reports this as kind `Other` with this message.
                 Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock
+                    if e.to_string().starts_with("could not acquire lock")
                         && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));

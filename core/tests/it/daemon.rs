@@ -225,10 +225,20 @@ fn config_and_flags_reach_the_node() {
         "alias = \"from-file\"\ncolor = \"abcdef\"\n[log]\nformat = \"json\"\n",
     )
     .expect("write");
-    let node = Node::start_with(tmp.path(), &["--store-backend", "redb"]);
+    let node = Node::start_with_env(
+        tmp.path(),
+        &["--store-backend", "redb"],
+        &[("LUMEN_COLOR", "123456")],
+    );
     let info = node.ok("getinfo", json!({}));
-    assert_eq!(info["alias"], "from-file");
-    assert_eq!(info["color"], "abcdef");
+    assert_eq!(
+        info["alias"], "from-file",
+        "the file sets what nothing overrides"
+    );
+    assert_eq!(
+        info["color"], "123456",
+        "the environment overrides the file"
+    );
     assert!(
         tmp.path().join("store.redb").exists(),
         "the flag picked redb"
@@ -236,6 +246,15 @@ fn config_and_flags_reach_the_node() {
     let log = node.log();
     let first = log.lines().next().expect("a log line");
     serde_json::from_str::<Value>(first).expect("json log line");
+    drop(node);
+
+    // A flag beats the environment.
+    let node = Node::start_with_env(
+        tmp.path(),
+        &["--alias", "from-flag"],
+        &[("LUMEN_ALIAS", "from-env"), ("LUMEN_STORE_BACKEND", "redb")],
+    );
+    assert_eq!(node.ok("getinfo", json!({}))["alias"], "from-flag");
 }
 
 #[test]
@@ -291,4 +310,31 @@ fn restore_from_mnemonic_file_gives_the_same_node() {
         a.ok("getinfo", json!({}))["id"],
         b.ok("getinfo", json!({}))["id"]
     );
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_on_both_backends() {
+    for backend in ["sled", "redb"] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut node = Node::start_with(tmp.path(), &["--store-backend", backend]);
+        for i in 0..50 {
+            node.ok(
+                "datastore",
+                json!({"key": ["k9", format!("{i:03}")], "string": format!("value {i}")}),
+            );
+        }
+        let status = node.signal_and_wait(libc::SIGKILL);
+        assert!(!status.success(), "{backend}: SIGKILL is not a clean exit");
+        // The kernel released the lock with the process: a restart just works.
+        node.restart();
+        let listed = node.ok("listdatastore", json!({"key": "k9"}));
+        let values: Vec<&str> = listed["datastore"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|e| e["string"].as_str().expect("string"))
+            .collect();
+        let want: Vec<String> = (0..50).map(|i| format!("value {i}")).collect();
+        assert_eq!(values, want, "{backend}");
+    }
 }

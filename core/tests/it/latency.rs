@@ -101,9 +101,9 @@ fn startup_memory_and_round_trips() {
     let http_p50 = report("http (keep-alive)", http);
     let ws_p50 = report("websocket", ws);
 
-    // lumen-cli: a whole process per call, so fewer samples.
+    // lumen-cli: a whole process per call.
     let mut cli = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..N {
         let t = Instant::now();
         let out = std::process::Command::new(bin("lumen-cli"))
             .arg("--datadir")

@@ -31,6 +31,7 @@ pub struct Node {
     /// Time from spawn to the first successful `getinfo`.
     pub ready_after: Duration,
     extra_args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Node {
@@ -41,6 +42,11 @@ impl Node {
 
     /// Start with extra flags.
     pub fn start_with(dir: &Path, extra: &[&str]) -> Node {
+        Self::start_with_env(dir, extra, &[])
+    }
+
+    /// Start with extra flags and environment variables.
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Node {
         let port = free_port();
         let mut node = Node {
             dir: dir.to_path_buf(),
@@ -48,6 +54,10 @@ impl Node {
             child: None,
             ready_after: Duration::ZERO,
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         node.spawn();
         node
@@ -61,6 +71,7 @@ impl Node {
             .arg("--rpc-bind")
             .arg(format!("127.0.0.1:{}", self.port))
             .args(&self.extra_args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

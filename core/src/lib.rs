@@ -14,3 +14,5 @@ pub mod node;
 pub mod rpc;
 pub mod signer;
 pub mod store;
+pub mod transport;
+pub mod wire;

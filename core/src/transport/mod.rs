@@ -1,0 +1,1 @@
+//! BOLT 8 transport: Noise_XK handshake and message encryption. Being written.

@@ -1,0 +1,4 @@
+//! Multi-node and interop tests. LDK (the `lightning` crate) runs here as a
+//! real counterparty over real TCP.
+
+mod ldk_peer;

@@ -6,6 +6,7 @@
 //! (the key-value datastore RPCs), [`rpc`] (the control surface),
 //! [`logging`], and [`node`] (start-up and shutdown).
 
+pub mod chain;
 pub mod config;
 pub mod datadir;
 pub mod datastore;

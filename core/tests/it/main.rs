@@ -2,6 +2,7 @@
 //! processes, real sockets, real database files. One test binary, so linking
 //! happens once.
 
+mod chain;
 mod cln_schema;
 mod daemon;
 mod latency;

@@ -445,3 +445,57 @@ fn reorg_returns_transactions_and_restores_coins() {
     assert!(chain.mine_with(&miner.p2wpkh(), vec![bad]).is_err());
     assert_eq!(chain.tip_height(), 104);
 }
+
+/// Blocks per second mined and validated with 0, 100 and 1000 signed
+/// transactions each. Prints the numbers; fails only if something is absurd.
+#[test]
+fn throughput_blocks_per_second() {
+    use std::time::Instant;
+    let miner = key(1);
+    let mut chain = funded_chain(&miner);
+    // Fan one coinbase out to 2000 coins for the miner to spend.
+    let cb = coinbase_outpoint(&chain, 1);
+    let value = block_subsidy(1);
+    let per = (value.to_sat() - 200_000) / 2000;
+    let mut fan = spend(cb, (0..2000).map(|_| out(per, miner.p2wpkh())).collect());
+    sign_p2wpkh(&mut fan, 0, &miner, value);
+    let fan_txid = chain.submit(fan).expect("fan out");
+    chain.mine(1, &miner.p2wpkh());
+    let mut next = 0u32;
+
+    for (txs_per_block, blocks) in [(0usize, 200u32), (100, 5), (1000, 1)] {
+        let mut elapsed = std::time::Duration::ZERO;
+        for _ in 0..blocks {
+            // Build and sign outside the timed part; time submit (validation)
+            // plus mining (assembly, PoW, connection).
+            let txs: Vec<Transaction> = (0..txs_per_block)
+                .map(|_| {
+                    let op = OutPoint::new(fan_txid, next);
+                    next += 1;
+                    let mut tx = spend(op, vec![out(per - 500, key(2).p2wpkh())]);
+                    sign_p2wpkh(&mut tx, 0, &miner, Amount::from_sat(per));
+                    tx
+                })
+                .collect();
+            let t = Instant::now();
+            for tx in txs {
+                chain.submit(tx).expect("valid");
+            }
+            let events = chain.mine(1, &miner.p2wpkh());
+            elapsed += t.elapsed();
+            let ChainEvent::Connected { block, .. } = &events[0] else {
+                panic!("connected")
+            };
+            assert_eq!(block.txdata.len(), txs_per_block + 1);
+        }
+        let per_sec = f64::from(blocks) / elapsed.as_secs_f64();
+        println!(
+            "embedded chain: {txs_per_block:>4} tx/block: {per_sec:>8.1} blocks/s ({:.2} ms/block)",
+            1000.0 / per_sec
+        );
+        assert!(
+            per_sec > 0.5,
+            "{txs_per_block} tx/block: {per_sec} blocks/s"
+        );
+    }
+}

@@ -8,8 +8,10 @@
 //! Each change returns the blocks it connected or disconnected, so the layer
 //! above can stream them to the wallet and the channel watchers.
 
+pub mod block_log;
 pub mod coins;
 pub mod mempool;
+pub mod source;
 pub mod validate;
 
 use std::collections::{HashMap, HashSet};
@@ -61,6 +63,14 @@ pub enum ChainError {
     /// The block is not in the active chain.
     #[error("block {0} is not in the active chain")]
     UnknownBlock(BlockHash),
+    /// A replayed block does not extend the tip or is malformed.
+    #[error("block {hash} cannot be replayed: {reason}")]
+    BadReplay {
+        /// The block.
+        hash: BlockHash,
+        /// Why.
+        reason: &'static str,
+    },
     /// The genesis block cannot be invalidated.
     #[error("the genesis block cannot be invalidated")]
     Genesis,
@@ -427,6 +437,27 @@ impl Chain {
             block.header.nonce = block.header.nonce.wrapping_add(1);
         }
         block
+    }
+
+    /// Reconnect a block this chain mined before (from its own block log):
+    /// its structure is checked, its transactions are not validated again.
+    pub fn replay(&mut self, block: Block) -> Result<ChainEvent, ChainError> {
+        let hash = block.block_hash();
+        let bad = |reason| ChainError::BadReplay { hash, reason };
+        if block.header.prev_blockhash != self.tip_hash() {
+            return Err(bad("does not extend the tip"));
+        }
+        if !block.check_merkle_root() {
+            return Err(bad("bad merkle root"));
+        }
+        if block.header.validate_pow(block.header.target()).is_err() {
+            return Err(bad("bad proof of work"));
+        }
+        if block.txdata.first().is_none_or(|t| !t.is_coinbase()) {
+            return Err(bad("no coinbase"));
+        }
+        self.clock = self.clock.max(block.header.time);
+        Ok(self.connect(block))
     }
 
     /// Apply a block already checked by `mine_with`.

@@ -132,6 +132,9 @@ pub struct Cli {
     /// Also write the log to <datadir>/lumend.log (true or false).
     #[arg(long, env = "LUMEN_LOG_FILE", value_name = "BOOL")]
     pub log_file: Option<bool>,
+    /// Chain backend: embedded (regtest only) or bitcoind.
+    #[arg(long, env = "LUMEN_CHAIN_BACKEND", value_name = "BACKEND")]
+    pub chain_backend: Option<ChainBackend>,
     /// On first start, import this BIP39 mnemonic (a file holding the words)
     /// instead of creating a new seed.
     #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
@@ -161,6 +164,8 @@ struct FileConfig {
     log: FileLog,
     #[serde(default)]
     store: FileStore,
+    #[serde(default)]
+    chain: FileChain,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +187,22 @@ struct FileLog {
 #[serde(deny_unknown_fields)]
 struct FileStore {
     backend: Option<BackendKind>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileChain {
+    backend: Option<ChainBackend>,
+}
+
+/// Where the node gets its blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainBackend {
+    /// The in-process regtest chain (regtest only; the default there).
+    Embedded,
+    /// Bitcoin Core's JSON-RPC (not in this build yet).
+    Bitcoind,
 }
 
 /// RPC settings.
@@ -223,6 +244,9 @@ pub struct Config {
     pub log: LogConfig,
     /// Store backend.
     pub store_backend: BackendKind,
+    /// Chain backend; `None` runs without one (networks other than regtest,
+    /// until the Bitcoin Core backend exists).
+    pub chain_backend: Option<ChainBackend>,
     /// Mnemonic file to import on first start.
     pub restore_from_mnemonic_file: Option<PathBuf>,
 }
@@ -438,6 +462,38 @@ impl Config {
             None => file_err("log.level", e.to_string()),
         })?;
 
+        let chain_backend = match (cli.chain_backend, file.chain.backend) {
+            (Some(b), _) => Some((b, None)),
+            (None, Some(b)) => Some((b, Some("chain.backend"))),
+            (None, None) if network == Network::Regtest => Some((ChainBackend::Embedded, None)),
+            (None, None) => None,
+        };
+        let chain_backend = match chain_backend {
+            Some((ChainBackend::Embedded, from_file)) if network != Network::Regtest => {
+                let reason = format!(
+                    "the embedded chain is regtest only; {network} needs chain.backend = \"bitcoind\""
+                );
+                return Err(match from_file {
+                    Some(key) => file_err(key, reason),
+                    None => ConfigError::Option {
+                        key: "--chain-backend".into(),
+                        reason,
+                    },
+                });
+            }
+            Some((ChainBackend::Bitcoind, from_file)) => {
+                let reason = "the Bitcoin Core backend is not in this build yet".to_string();
+                return Err(match from_file {
+                    Some(key) => file_err(key, reason),
+                    None => ConfigError::Option {
+                        key: "--chain-backend".into(),
+                        reason,
+                    },
+                });
+            }
+            other => other.map(|(b, _)| b),
+        };
+
         Ok(Config {
             network,
             datadir,
@@ -460,6 +516,7 @@ impl Config {
                 .store_backend
                 .or(file.store.backend)
                 .unwrap_or(BackendKind::Sled),
+            chain_backend,
             restore_from_mnemonic_file: cli.restore_from_mnemonic_file.clone(),
         })
     }

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
-use crate::config::Config;
+use std::os::unix::fs::DirBuilderExt;
+
+use crate::chain::ChainSource;
+use crate::chain::embedded::source::EmbeddedChain;
+use crate::config::{ChainBackend, Config};
 use crate::datadir::DataDir;
 use crate::datastore::Datastore;
 use crate::rpc::methods::{NodeIdentity, ShutdownRequest, register_builtins};
@@ -89,8 +93,41 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
 
     let dispatcher = Arc::new(Dispatcher::new());
+    let embedded = match config.chain_backend {
+        Some(ChainBackend::Embedded) => {
+            let chain_dir = dir.join("chain");
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&chain_dir)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let chain = tokio::task::spawn_blocking(move || {
+                EmbeddedChain::open(
+                    &chain_dir.join("blocks.dat"),
+                    u32::try_from(now).unwrap_or(u32::MAX),
+                )
+            })
+            .await??;
+            Some(Arc::new(chain))
+        }
+        // Rejected by the config loader: it is not in this build.
+        Some(ChainBackend::Bitcoind) => {
+            anyhow::bail!("the Bitcoin Core chain backend is not in this build yet")
+        }
+        None => {
+            tracing::warn!(network = %config.network, "no chain backend: chain features are off");
+            None
+        }
+    };
+    let chain: Option<Arc<dyn ChainSource>> = embedded.clone().map(|c| c as Arc<dyn ChainSource>);
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
-    register_builtins(&dispatcher, identity, datastore, shutdown_tx).map_err(anyhow::Error::msg)?;
+    register_builtins(&dispatcher, identity, datastore, shutdown_tx, chain)
+        .map_err(anyhow::Error::msg)?;
+    if let Some(c) = embedded {
+        rpc::dev::register(&dispatcher, c).map_err(anyhow::Error::msg)?;
+    }
 
     let token = rpc::write_cookie(&dir)?;
     let (http_addr, http_handle) = rpc::http::serve(config.rpc.bind, &token, dispatcher.clone())

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
+use crate::chain::ChainSource;
 use crate::config::Network;
 use crate::datastore::{Datastore, Mode};
 
@@ -66,6 +67,7 @@ pub fn register_builtins(
     identity: NodeIdentity,
     datastore: Arc<Datastore>,
     shutdown: mpsc::Sender<ShutdownRequest>,
+    chain: Option<Arc<dyn ChainSource>>,
 ) -> Result<(), String> {
     let id = identity.clone();
     dispatcher.register(method(
@@ -74,7 +76,17 @@ pub fn register_builtins(
         "Show the node's identity and state.",
         move |_p| {
             let id = id.clone();
+            let chain = chain.clone();
             async move {
+                let blockheight = match &chain {
+                    Some(c) => {
+                        c.tip()
+                            .await
+                            .map_err(|e| RpcError::internal(e.to_string()))?
+                            .0
+                    }
+                    None => 0,
+                };
                 to_value(GetInfo {
                     id: id.id,
                     alias: id.alias,
@@ -88,7 +100,7 @@ pub fn register_builtins(
                     address: Vec::new(),
                     binding: Some(Vec::new()),
                     version: VERSION.to_string(),
-                    blockheight: 0,
+                    blockheight,
                     network: id.network.to_string(),
                     fees_collected_msat: 0,
                     lightning_dir: id.datadir,

@@ -9,6 +9,7 @@
 //! means "not given". Errors carry stable codes from
 //! [`lumen_sdk::error_codes`] and a message that says what was wrong.
 
+pub mod dev;
 pub mod http;
 pub mod methods;
 pub mod params;

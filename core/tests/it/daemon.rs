@@ -338,3 +338,75 @@ fn acknowledged_writes_survive_kill_9_on_both_backends() {
         assert_eq!(values, want, "{backend}");
     }
 }
+
+#[test]
+fn embedded_chain_in_the_daemon_mines_and_persists() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut node = Node::start(tmp.path());
+    assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 0);
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let sk = bitcoin::secp256k1::SecretKey::from_slice(&[3u8; 32]).expect("key");
+    let pk = bitcoin::CompressedPublicKey(sk.public_key(&secp));
+    let address = bitcoin::Address::p2wpkh(&pk, bitcoin::Network::Regtest).to_string();
+
+    let mined = node.ok("dev-mine", json!({"blocks": 101, "address": address}));
+    assert_eq!(mined["blockheight"], 101);
+    assert_eq!(mined["blockhashes"].as_array().expect("hashes").len(), 101);
+    assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 101);
+    let (code, out, _) = cli(tmp.path(), &["dev-mine", "2", &address]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 103);
+
+    for (params, param) in [
+        (
+            json!({"blocks": 1, "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"}),
+            "address",
+        ),
+        (json!({"blocks": 1, "address": "nonsense"}), "address"),
+        (json!({"blocks": 0, "address": address}), "blocks"),
+        (json!({"blocks": 100000, "address": address}), "blocks"),
+    ] {
+        let v = node.call("dev-mine", params.clone());
+        assert_eq!(v["error"]["code"], -32602, "{params}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .expect("msg")
+                .contains(&format!("'{param}'")),
+            "{v}"
+        );
+    }
+
+    assert!(node.signal_and_wait(libc::SIGTERM).success());
+    node.restart();
+    assert_eq!(
+        node.ok("getinfo", json!({}))["blockheight"],
+        103,
+        "the chain survives a restart"
+    );
+    assert!(tmp.path().join("chain/blocks.dat").exists());
+}
+
+#[test]
+fn chain_backend_config_is_checked() {
+    let (code, err) = lumend_with_config("[chain]\nbackend = \"bitcoind\"\n");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("chain.backend") && err.contains("not in this build"),
+        "{err}"
+    );
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(bin("lumend"))
+        .arg("--datadir")
+        .arg(tmp.path())
+        .args(["--network", "signet", "--chain-backend", "embedded"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--chain-backend") && err.contains("regtest only"),
+        "{err}"
+    );
+}

@@ -1,0 +1,50 @@
+//! Regtest-only developer methods on the embedded chain.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{Dispatcher, Method, ParamSpec, RpcError};
+use crate::chain::embedded::source::EmbeddedChain;
+
+/// Most blocks one `dev-mine` call mines.
+pub const MAX_DEV_MINE: u32 = 1000;
+
+/// Register `dev-mine`.
+pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<(), String> {
+    dispatcher.register(Method {
+        name: "dev-mine".to_string(),
+        params: vec![ParamSpec::req("blocks"), ParamSpec::req("address")],
+        description: format!(
+            "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}}."
+        ),
+        handler: Arc::new(move |p| {
+            let chain = chain.clone();
+            Box::pin(async move {
+                let blocks: u32 = p.require("blocks")?;
+                if blocks == 0 || blocks > MAX_DEV_MINE {
+                    return Err(RpcError::invalid_param("blocks", format!("must be 1..{MAX_DEV_MINE}, got {blocks}")));
+                }
+                let text: String = p.require("address")?;
+                let address = bitcoin::Address::from_str(&text)
+                    .map_err(|e| RpcError::invalid_param("address", format!("'{text}' is not an address: {e}")))?
+                    .require_network(bitcoin::Network::Regtest)
+                    .map_err(|_| RpcError::invalid_param("address", format!("'{text}' is not a regtest address")))?;
+                let payout = address.script_pubkey();
+                let (hashes, height) = tokio::task::spawn_blocking(move || {
+                    let hashes = chain.mine(blocks, &payout)?;
+                    let height = chain.with_chain(|c| c.tip_height())?;
+                    Ok::<_, crate::chain::embedded::source::EmbeddedError>((hashes, height))
+                })
+                .await
+                .map_err(|e| RpcError::internal(format!("mining task failed: {e}")))?
+                .map_err(|e| RpcError::internal(format!("mining failed: {e}")))?;
+                Ok(json!({
+                    "blockheight": height,
+                    "blockhashes": hashes.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+                }))
+            })
+        }),
+    })
+}

@@ -135,6 +135,9 @@ pub struct Cli {
     /// Chain backend: embedded (regtest only) or bitcoind.
     #[arg(long, env = "LUMEN_CHAIN_BACKEND", value_name = "BACKEND")]
     pub chain_backend: Option<ChainBackend>,
+    /// Serve the embedded chain over Bitcoin Core's RPC on this loopback address.
+    #[arg(long, env = "LUMEN_CHAIN_RPC_BIND", value_name = "ADDR")]
+    pub chain_rpc_bind: Option<SocketAddr>,
     /// On first start, import this BIP39 mnemonic (a file holding the words)
     /// instead of creating a new seed.
     #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
@@ -193,6 +196,18 @@ struct FileStore {
 #[serde(deny_unknown_fields)]
 struct FileChain {
     backend: Option<ChainBackend>,
+    rpc_bind: Option<SocketAddr>,
+    rpc_user: Option<String>,
+    rpc_password: Option<String>,
+}
+
+/// Serving the embedded chain to other processes (Bitcoin Core's RPC subset).
+#[derive(Debug, Clone)]
+pub struct ChainRpcConfig {
+    /// Listen address (loopback).
+    pub bind: SocketAddr,
+    /// `user:password`; `None` writes a cookie to `<datadir>/chain/.cookie`.
+    pub credentials: Option<(String, String)>,
 }
 
 /// Where the node gets its blocks.
@@ -247,6 +262,8 @@ pub struct Config {
     /// Chain backend; `None` runs without one (networks other than regtest,
     /// until the Bitcoin Core backend exists).
     pub chain_backend: Option<ChainBackend>,
+    /// Serve the embedded chain over Bitcoin Core's RPC, if set.
+    pub chain_rpc: Option<ChainRpcConfig>,
     /// Mnemonic file to import on first start.
     pub restore_from_mnemonic_file: Option<PathBuf>,
 }
@@ -494,7 +511,38 @@ impl Config {
             other => other.map(|(b, _)| b),
         };
 
+        let chain_rpc = match cli.chain_rpc_bind.or(file.chain.rpc_bind) {
+            None => None,
+            Some(bind) => {
+                check_rpc_bind(bind).map_err(|r| match cli.chain_rpc_bind {
+                    Some(_) => ConfigError::Option {
+                        key: "--chain-rpc-bind".into(),
+                        reason: r,
+                    },
+                    None => file_err("chain.rpc_bind", r),
+                })?;
+                if chain_backend != Some(ChainBackend::Embedded) {
+                    return Err(file_err(
+                        "chain.rpc_bind",
+                        "only the embedded chain can be served".into(),
+                    ));
+                }
+                let credentials = match (file.chain.rpc_user, file.chain.rpc_password) {
+                    (Some(u), Some(p)) => Some((u, p)),
+                    (None, None) => None,
+                    _ => {
+                        return Err(file_err(
+                            "chain.rpc_user",
+                            "set both rpc_user and rpc_password, or neither (cookie)".into(),
+                        ));
+                    }
+                };
+                Some(ChainRpcConfig { bind, credentials })
+            }
+        };
+
         Ok(Config {
+            chain_rpc,
             network,
             datadir,
             config_file,

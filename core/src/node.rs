@@ -125,8 +125,36 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
     register_builtins(&dispatcher, identity, datastore, shutdown_tx, chain)
         .map_err(anyhow::Error::msg)?;
+    let (chain_rpc_stop, chain_rpc_stop_rx) = watch::channel(false);
+    let mut chain_rpc_task = None;
     if let Some(c) = embedded {
-        rpc::dev::register(&dispatcher, c).map_err(anyhow::Error::msg)?;
+        rpc::dev::register(&dispatcher, c.clone()).map_err(anyhow::Error::msg)?;
+        if let Some(rpc_cfg) = &config.chain_rpc {
+            let creds = match &rpc_cfg.credentials {
+                Some((u, p)) => crate::chain::server::Credentials::new(u, p),
+                None => {
+                    let mut secret = [0u8; 32];
+                    bitcoin::secp256k1::rand::RngCore::fill_bytes(
+                        &mut bitcoin::secp256k1::rand::rngs::OsRng,
+                        &mut secret,
+                    );
+                    let password = hex::encode(secret);
+                    crate::datadir::write_private(
+                        &dir.join("chain").join(".cookie"),
+                        format!("__cookie__:{password}").as_bytes(),
+                    )?;
+                    crate::chain::server::Credentials::new("__cookie__", &password)
+                }
+            };
+            let (addr, task) =
+                crate::chain::server::serve(rpc_cfg.bind, creds, c, chain_rpc_stop_rx)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot serve the chain RPC on {}: {e}", rpc_cfg.bind)
+                    })?;
+            tracing::info!(%addr, "serving the embedded chain over Bitcoin Core's RPC");
+            chain_rpc_task = Some(task);
+        }
     }
 
     let token = rpc::write_cookie(&dir)?;
@@ -194,6 +222,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(reply) = stop_reply {
         let _ = reply.send(());
         dispatcher.wait_idle(0).await;
+    }
+    let _ = chain_rpc_stop.send(true);
+    if let Some(t) = chain_rpc_task {
+        let _ = t.await;
     }
     let _ = unix_stop_tx.send(true);
     if let Some(t) = unix_task {

@@ -5,6 +5,7 @@
 //! channel watchers, gossip validation — use only this trait.
 
 pub mod embedded;
+pub mod server;
 
 use std::future::Future;
 use std::pin::Pin;

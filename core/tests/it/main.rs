@@ -3,6 +3,7 @@
 //! happens once.
 
 mod chain;
+mod chain_server;
 mod cln_schema;
 mod daemon;
 mod latency;

@@ -1,0 +1,1 @@
+//! tokio adapter for the transport: being written.

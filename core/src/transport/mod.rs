@@ -20,6 +20,10 @@ pub mod handshake;
 pub mod session;
 
 pub use cipher::MAC_LEN;
+pub use connection::{
+    Connection, ConnectionError, ConnectionReader, ConnectionWriter, accept_inbound,
+    connect_outbound,
+};
 
 pub use handshake::{
     ACT_ONE_LEN, ACT_THREE_LEN, ACT_TWO_LEN, Act, HandshakeError, InitiatorHandshake, NodeKey,

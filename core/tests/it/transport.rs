@@ -234,3 +234,306 @@ fn transport_bolt8_message_vectors() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Two state machines against each other.
+
+use proptest::prelude::*;
+
+fn key(seed: u8) -> SecretKey {
+    SecretKey::from_slice(&[seed.max(1); 32]).expect("key")
+}
+
+/// A full in-memory handshake: (initiator's session, responder's session).
+fn handshake_pair(initiator: SecretKey, responder: SecretKey) -> (Session, Session) {
+    let (hs, act_one) = InitiatorHandshake::new(initiator, responder.node_id());
+    let (rhs, act_two) = ResponderHandshake::new(responder)
+        .process_act_one(&act_one)
+        .expect("act one");
+    let (act_three, i) = hs.process_act_two(&act_two).expect("act two");
+    let r = rhs.process_act_three(&act_three).expect("act three");
+    assert_eq!(i.remote_node_id(), responder.node_id());
+    assert_eq!(r.remote_node_id(), initiator.node_id());
+    (i, r)
+}
+
+/// Feed `wire` to `rx` in chunks cut at `cuts` (positions mod len), and
+/// collect every message that comes out.
+fn feed_chunked(rx: &mut Session, wire: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    points.push(0);
+    points.push(wire.len());
+    points.sort_unstable();
+    points.dedup();
+    let mut out = Vec::new();
+    for w in points.windows(2) {
+        rx.feed(&wire[w[0]..w[1]]);
+        while let Some(m) = rx.next_message().expect("authentic stream") {
+            out.push(m);
+        }
+    }
+    out
+}
+
+fn secret_key_strategy() -> impl Strategy<Value = SecretKey> {
+    any::<[u8; 32]>().prop_filter_map("valid secret key", |b| SecretKey::from_slice(&b).ok())
+}
+
+fn message_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => proptest::collection::vec(any::<u8>(), 0..300),
+        1 => proptest::collection::vec(any::<u8>(), 65_000..=65_535),
+        1 => (0usize..=65_535).prop_map(|n| vec![0xa5; n]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Handshake, then messages both ways with random chunking, after a
+    /// random number of warm-up messages so that many cases cross one or two
+    /// key rotations (every 500 messages per direction).
+    #[test]
+    fn transport_prop_exchange_across_rotations(
+        ik in secret_key_strategy(),
+        rk in secret_key_strategy(),
+        warm_up in (0usize..1100, 0usize..1100),
+        msgs in proptest::collection::vec((any::<bool>(), message_strategy()), 1..12),
+        cuts in proptest::collection::vec(any::<usize>(), 0..40),
+    ) {
+        let (mut a, mut b) = handshake_pair(ik, rk);
+        let mut wire_ab = Vec::new();
+        let mut wire_ba = Vec::new();
+        for _ in 0..warm_up.0 { a.encrypt_into(b"w", &mut wire_ab).expect("encrypt"); }
+        for _ in 0..warm_up.1 { b.encrypt_into(b"w", &mut wire_ba).expect("encrypt"); }
+        prop_assert_eq!(feed_chunked(&mut b, &wire_ab, &cuts).len(), warm_up.0);
+        prop_assert_eq!(feed_chunked(&mut a, &wire_ba, &cuts).len(), warm_up.1);
+        let (mut sent_ab, mut sent_ba) = (Vec::new(), Vec::new());
+        wire_ab.clear();
+        wire_ba.clear();
+        for (forward, m) in &msgs {
+            if *forward {
+                a.encrypt_into(m, &mut wire_ab).expect("encrypt");
+                sent_ab.push(m.clone());
+            } else {
+                b.encrypt_into(m, &mut wire_ba).expect("encrypt");
+                sent_ba.push(m.clone());
+            }
+        }
+        prop_assert_eq!(feed_chunked(&mut b, &wire_ab, &cuts), sent_ab);
+        prop_assert_eq!(feed_chunked(&mut a, &wire_ba, &cuts), sent_ba);
+        prop_assert_eq!(b.decryptor().bytes_needed(), LENGTH_HEADER_LEN);
+    }
+
+    /// Any single flipped bit pattern in a frame is caught, with the error
+    /// naming the part that was hit, and the receiver stays dead afterwards.
+    #[test]
+    fn transport_prop_tampering_detected(
+        msg in proptest::collection::vec(any::<u8>(), 0..2000),
+        before in 0usize..3,
+        pos in any::<usize>(),
+        mask in 1u8..=255,
+    ) {
+        let (mut a, mut b) = handshake_pair(key(1), key(2));
+        for _ in 0..before {
+            b.feed(&a.encrypt(b"x").expect("encrypt"));
+            prop_assert!(b.next_message().expect("ok").is_some());
+        }
+        let mut wire = a.encrypt(&msg).expect("encrypt");
+        let pos = pos % wire.len();
+        wire[pos] ^= mask;
+        b.feed(&wire);
+        let want = if pos < LENGTH_HEADER_LEN {
+            SessionError::BadLengthMac
+        } else {
+            SessionError::BadMessageMac
+        };
+        // A flipped length may ask for more bytes than there are, or fewer;
+        // either way the length MAC fails first.
+        prop_assert_eq!(b.next_message(), Err(want));
+        prop_assert_eq!(b.next_message(), Err(SessionError::Failed));
+    }
+
+    /// Any flipped byte in any act makes the handshake fail.
+    #[test]
+    fn transport_prop_tampered_acts_fail(which in 1u8..=3, pos in any::<usize>(), mask in 1u8..=255) {
+        let (ik, rk) = (key(3), key(4));
+        let (hs, mut act_one) = InitiatorHandshake::new(ik, rk.node_id());
+        if which == 1 {
+            act_one[pos % ACT_ONE_LEN] ^= mask;
+            prop_assert!(ResponderHandshake::new(rk).process_act_one(&act_one).is_err());
+            return Ok(());
+        }
+        let (rhs, mut act_two) = ResponderHandshake::new(rk).process_act_one(&act_one).expect("act one");
+        if which == 2 {
+            act_two[pos % ACT_TWO_LEN] ^= mask;
+            prop_assert!(hs.process_act_two(&act_two).is_err());
+            return Ok(());
+        }
+        let (mut act_three, _) = hs.process_act_two(&act_two).expect("act two");
+        act_three[pos % ACT_THREE_LEN] ^= mask;
+        prop_assert!(rhs.process_act_three(&act_three).is_err());
+    }
+
+    /// Arbitrary input never panics: responder acts of any length, a
+    /// well-formed-looking act one, and any bytes fed to a session.
+    #[test]
+    fn transport_prop_arbitrary_input_never_panics(
+        junk in proptest::collection::vec(any::<u8>(), 0..200),
+        body in any::<[u8; 49]>(),
+        prefix in prop_oneof![Just(2u8), Just(3u8), any::<u8>()],
+        stream in proptest::collection::vec(any::<u8>(), 0..5000),
+    ) {
+        let rk = key(5);
+        let _ = ResponderHandshake::new(rk).process_act_one(&junk);
+        let mut act_one = [0u8; ACT_ONE_LEN];
+        act_one[1..].copy_from_slice(&body);
+        act_one[1] = prefix;
+        let r = ResponderHandshake::new(rk).process_act_one(&act_one);
+        prop_assert!(r.is_err(), "random act one cannot authenticate");
+        // A responder that got a real act one, then junk as act three.
+        let (_, act_one) = InitiatorHandshake::new(key(6), rk.node_id());
+        let (rhs, _) = ResponderHandshake::new(rk).process_act_one(&act_one).expect("act one");
+        prop_assert!(rhs.process_act_three(&junk).is_err());
+        // Junk into a session: never a message, never a panic.
+        let (_, mut b) = handshake_pair(key(7), key(8));
+        b.feed(&stream);
+        loop {
+            match b.next_message() {
+                Ok(Some(_)) => prop_assert!(false, "junk authenticated"),
+                Ok(None) => { prop_assert!(stream.len() < LENGTH_HEADER_LEN); break; }
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+#[test]
+fn transport_refuses_oversized_message() {
+    let (mut a, mut b) = handshake_pair(key(9), key(10));
+    let big = vec![0u8; MAX_MESSAGE_LEN + 1];
+    assert_eq!(
+        a.encrypt(&big),
+        Err(SessionError::MessageTooLong {
+            len: MAX_MESSAGE_LEN + 1
+        })
+    );
+    // Nothing was consumed: the next message still decrypts.
+    let max = vec![7u8; MAX_MESSAGE_LEN];
+    b.feed(&a.encrypt(&max).expect("max size is fine"));
+    assert_eq!(b.next_message().expect("ok"), Some(max));
+}
+
+#[test]
+fn transport_wrong_node_id_fails_act_one() {
+    let (_, act_one) = InitiatorHandshake::new(key(11), key(12).node_id());
+    let err = ResponderHandshake::new(key(13))
+        .process_act_one(&act_one)
+        .expect_err("initiator does not know our key");
+    assert_eq!(err, HandshakeError::BadMac { act: Act::One });
+}
+
+#[test]
+fn transport_debug_output_has_no_secrets() {
+    let k = key(0x42);
+    let (hs, _) = InitiatorHandshake::new(k, key(0x43).node_id());
+    let (a, _) = handshake_pair(k, key(0x43));
+    let text = format!("{hs:?} {a:?} {:?}", a.decryptor());
+    assert!(!text.contains("4242"), "{text}");
+    assert!(!text.to_lowercase().contains("secret"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// tokio over real TCP.
+
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn transport_tokio_loopback() {
+    let (ik, rk) = (key(21), key(22));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut conn = accept_inbound(tcp, rk, HANDSHAKE_TIMEOUT)
+            .await
+            .expect("handshake");
+        assert_eq!(conn.remote_node_id(), ik.node_id());
+        // Echo everything back until the client closes.
+        let mut n = 0usize;
+        while let Some(msg) = conn.recv().await.expect("recv") {
+            conn.send(&msg).await.expect("send");
+            n += 1;
+        }
+        n
+    });
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let conn = connect_outbound(tcp, ik, rk.node_id(), HANDSHAKE_TIMEOUT)
+        .await
+        .expect("handshake");
+    assert_eq!(conn.remote_node_id(), rk.node_id());
+    let (mut rx, mut tx) = conn.into_split();
+    // Enough messages to rotate both keys twice, plus the largest size.
+    let msgs: Vec<Vec<u8>> = (0..1100u32)
+        .map(|i| match i {
+            0 => vec![],
+            7 => vec![0xee; MAX_MESSAGE_LEN],
+            _ => i.to_be_bytes().repeat((i % 50) as usize + 1),
+        })
+        .collect();
+    let expected = msgs.clone();
+    let writer = tokio::spawn(async move {
+        for (i, m) in msgs.iter().enumerate() {
+            tx.queue(m).expect("queue");
+            if i % 10 == 0 {
+                tx.flush().await.expect("flush");
+            }
+        }
+        tx.shutdown().await.expect("shutdown");
+    });
+    for want in &expected {
+        assert_eq!(rx.recv().await.expect("recv").as_ref(), Some(want));
+    }
+    writer.await.expect("writer");
+    assert_eq!(rx.recv().await.expect("clean close"), None);
+    assert_eq!(server.await.expect("server"), expected.len());
+}
+
+#[tokio::test]
+async fn transport_tokio_handshake_timeout_and_wrong_key() {
+    // A listener that accepts and then says nothing.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let silent = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(tcp);
+    });
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let err = connect_outbound(tcp, key(31), key(32).node_id(), Duration::from_millis(200))
+        .await
+        .expect_err("must time out");
+    assert!(matches!(err, ConnectionError::HandshakeTimeout(_)), "{err}");
+    silent.abort();
+
+    // The initiator dials the wrong node id: the responder refuses act one.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        accept_inbound(tcp, key(33), HANDSHAKE_TIMEOUT).await
+    });
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let client = connect_outbound(tcp, key(31), key(34).node_id(), HANDSHAKE_TIMEOUT).await;
+    let server = server.await.expect("server task");
+    assert!(matches!(
+        server,
+        Err(ConnectionError::Handshake(HandshakeError::BadMac {
+            act: Act::One
+        }))
+    ));
+    assert!(matches!(client, Err(ConnectionError::Io(_))), "{client:?}");
+}

@@ -448,3 +448,83 @@ impl ResponderAwaitingActThree {
         Ok(Session::new(ck, sk, rk, rs))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s).expect("hex")
+    }
+
+    /// The first steps of BOLT 8's initiator trace: h after mixing e, and
+    /// the act-one `ss`, `ck`, `temp_k1`.
+    #[test]
+    fn symmetric_state_follows_the_spec_trace() {
+        let rs = PublicKey::from_slice(&h(
+            "028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7",
+        ))
+        .expect("rs");
+        let e = SecretKey::from_slice(&[0x12; 32]).expect("e");
+        let mut sym = Symmetric::new(&rs);
+        sym.mix_hash(&PublicKey::from_secret_key(secp(), &e).serialize());
+        assert_eq!(
+            sym.h.to_vec(),
+            h("9e0e7de8bb75554f21db034633de04be41a2b8a18da7a319a03c803bf02b396c")
+        );
+        let ss = ecdh(&rs, &e);
+        assert_eq!(
+            ss.to_vec(),
+            h("1e2fb3c8fe8fb9f262f649f64d26ecf0f2c0a805a767cf02dc2d77a6ef1fdcc3")
+        );
+        let temp_k1 = sym.mix_key(ss);
+        assert_eq!(
+            sym.ck.0.to_vec(),
+            h("b61ec1191326fa240decc9564369dbb3ae2b34341d1e11ad64ed89f89180582f")
+        );
+        assert_eq!(
+            temp_k1.0.to_vec(),
+            h("e68f69b7f096d7917245f5e5cf8ae1595febe4d4644333c99f9c4a1282031c9f")
+        );
+    }
+
+    #[test]
+    fn both_sides_derive_mirrored_keys() {
+        let ik = SecretKey::from_slice(&[7; 32]).expect("key");
+        let rk = SecretKey::from_slice(&[8; 32]).expect("key");
+        let (hs, a1) = InitiatorHandshake::new(ik, rk.node_id());
+        let (rhs, a2) = ResponderHandshake::new(rk)
+            .process_act_one(&a1)
+            .expect("act one");
+        let (a3, mut i) = hs.process_act_two(&a2).expect("act two");
+        let mut r = rhs.process_act_three(&a3).expect("act three");
+        assert_eq!(r.remote_node_id(), ik.node_id());
+        r.feed(&i.encrypt(b"ping").expect("encrypt"));
+        assert_eq!(r.next_message().expect("ok"), Some(b"ping".to_vec()));
+        i.feed(&r.encrypt(b"pong").expect("encrypt"));
+        assert_eq!(i.next_message().expect("ok"), Some(b"pong".to_vec()));
+    }
+
+    #[test]
+    fn wrong_lengths_are_typed() {
+        let rk = SecretKey::from_slice(&[8; 32]).expect("key");
+        for len in [0, 49, 51, 100] {
+            let err = ResponderHandshake::new(rk)
+                .process_act_one(&vec![0; len])
+                .expect_err("wrong length");
+            assert_eq!(
+                err,
+                HandshakeError::WrongLength {
+                    act: Act::One,
+                    expected: 50,
+                    got: len
+                }
+            );
+        }
+        // An uncompressed-looking prefix (0x04) is a bad key, not a panic.
+        let mut a1 = [0u8; ACT_ONE_LEN];
+        a1[1] = 4;
+        let err = ResponderHandshake::new(rk).process_act_one(&a1).map(|_| ());
+        assert_eq!(err, Err(HandshakeError::BadPublicKey { act: Act::One }));
+    }
+}

@@ -308,3 +308,89 @@ impl Session {
         (self.encryptor, self.decryptor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::secp256k1::SecretKey;
+
+    fn pair() -> (Session, Session) {
+        let id = SecretKey::from_slice(&[3; 32])
+            .map(|k| k.public_key(super::super::cipher::secp()))
+            .expect("key");
+        let (ck, k1, k2) = ([1u8; 32], [2u8; 32], [4u8; 32]);
+        (
+            Session::from_keys(ck, k1, k2, id),
+            Session::from_keys(ck, k2, k1, id),
+        )
+    }
+
+    #[test]
+    fn rotation_happens_every_500_messages_per_direction() {
+        let (mut a, mut b) = pair();
+        let first_key = a.encryptor.state.key.0;
+        for i in 1..=1001u32 {
+            let wire = a.encrypt(&i.to_le_bytes()).expect("encrypt");
+            b.feed(&wire);
+            assert_eq!(
+                b.next_message().expect("ok"),
+                Some(i.to_le_bytes().to_vec())
+            );
+            let n = a.encryptor.state.nonce;
+            assert_eq!(n, (2 * u64::from(i)) % 1000, "nonce after message {i}");
+            assert_eq!(b.decryptor.state.nonce, n);
+            assert_eq!(a.encryptor.state.key.0, b.decryptor.state.key.0);
+            if i < 500 {
+                assert_eq!(a.encryptor.state.key.0, first_key);
+            } else {
+                assert_ne!(a.encryptor.state.key.0, first_key);
+            }
+        }
+        // The other direction did not move.
+        assert_eq!(b.encryptor.state.nonce, 0);
+        assert_eq!(a.decryptor.state.nonce, 0);
+    }
+
+    #[test]
+    fn byte_at_a_time_and_bytes_needed() {
+        let (mut a, mut b) = pair();
+        let mut wire = a.encrypt(b"hello").expect("encrypt");
+        a.encrypt_into(b"", &mut wire).expect("encrypt");
+        assert_eq!(b.decryptor().bytes_needed(), LENGTH_HEADER_LEN);
+        let mut got = Vec::new();
+        for (i, byte) in wire.iter().enumerate() {
+            b.feed(&[*byte]);
+            while let Some(m) = b.next_message().expect("ok") {
+                got.push(m);
+            }
+            if i == LENGTH_HEADER_LEN - 1 {
+                assert_eq!(b.decryptor().bytes_needed(), 5 + MAC_LEN);
+                assert!(!b.decryptor().is_at_message_boundary());
+            }
+        }
+        assert_eq!(got, vec![b"hello".to_vec(), Vec::new()]);
+        assert!(b.decryptor().is_at_message_boundary());
+    }
+
+    #[test]
+    fn oversized_refused_without_moving_the_nonce() {
+        let (mut a, _) = pair();
+        let err = a.encrypt(&vec![0; MAX_MESSAGE_LEN + 1]);
+        assert_eq!(err, Err(SessionError::MessageTooLong { len: 65536 }));
+        assert_eq!(a.encryptor.state.nonce, 0);
+        let wire = a.encrypt(&vec![0; MAX_MESSAGE_LEN]).expect("max");
+        assert_eq!(wire.len(), MAX_MESSAGE_LEN + FRAME_OVERHEAD);
+    }
+
+    #[test]
+    fn failure_is_sticky() {
+        let (mut a, mut b) = pair();
+        let mut wire = a.encrypt(b"x").expect("encrypt");
+        let last = wire.len() - 1;
+        wire[last] ^= 1;
+        b.feed(&wire);
+        assert_eq!(b.next_message(), Err(SessionError::BadMessageMac));
+        b.feed(&a.encrypt(b"y").expect("encrypt"));
+        assert_eq!(b.next_message(), Err(SessionError::Failed));
+    }
+}

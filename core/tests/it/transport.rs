@@ -49,7 +49,7 @@ fn act(case: &Value, n: u64) -> Option<&Value> {
 
 /// Check `session` against the expected final keys, by behaviour: a peer
 /// built from the vector's keys (mirrored) must understand us and we it,
-/// across two key rotations. Returns how many messages were checked.
+/// across two key rotations (1002 messages each way).
 fn check_final_keys(session: &mut Session, ck: [u8; 32], sk: [u8; 32], rk: [u8; 32]) {
     let mut peer = Session::from_keys(ck, rk, sk, session.remote_node_id());
     for i in 0..1002u32 {

@@ -257,6 +257,16 @@ fn random_ephemeral() -> SecretKey {
     SecretKey::new(&mut OsRng)
 }
 
+/// The ephemeral secret, overwritten when dropped (best effort:
+/// `SecretKey` is `Copy`, and the write may be elided).
+struct Ephemeral(SecretKey);
+
+impl Drop for Ephemeral {
+    fn drop(&mut self) {
+        self.0.non_secure_erase();
+    }
+}
+
 fn redacted(
     f: &mut std::fmt::Formatter<'_>,
     name: &str,
@@ -273,7 +283,7 @@ fn redacted(
 pub struct InitiatorHandshake<K: NodeKey> {
     local: K,
     remote: PublicKey,
-    ephemeral: SecretKey,
+    ephemeral: Ephemeral,
     sym: Symmetric,
 }
 
@@ -303,7 +313,7 @@ impl<K: NodeKey> InitiatorHandshake<K> {
             InitiatorHandshake {
                 local,
                 remote,
-                ephemeral,
+                ephemeral: Ephemeral(ephemeral),
                 sym,
             },
             act_one,
@@ -324,7 +334,7 @@ impl<K: NodeKey> InitiatorHandshake<K> {
             mut sym,
         } = self;
         let (re, temp_k2) =
-            read_ephemeral_act(&mut sym, Act::Two, act_two, |re| ecdh(re, &ephemeral))?;
+            read_ephemeral_act(&mut sym, Act::Two, act_two, |re| ecdh(re, &ephemeral.0))?;
 
         let mut out = [0u8; ACT_THREE_LEN];
         out[0] = VERSION;
@@ -343,7 +353,7 @@ impl<K: NodeKey> InitiatorHandshake<K> {
 /// The responder waiting for act one.
 pub struct ResponderHandshake<K: NodeKey> {
     local: K,
-    ephemeral: SecretKey,
+    ephemeral: Ephemeral,
     sym: Symmetric,
 }
 
@@ -364,7 +374,7 @@ impl<K: NodeKey> ResponderHandshake<K> {
         let sym = Symmetric::new(&local.node_id());
         ResponderHandshake {
             local,
-            ephemeral,
+            ephemeral: Ephemeral(ephemeral),
             sym,
         }
     }
@@ -381,7 +391,7 @@ impl<K: NodeKey> ResponderHandshake<K> {
             mut sym,
         } = self;
         let (re, _temp_k1) = read_ephemeral_act(&mut sym, Act::One, act_one, |re| local.ecdh(re))?;
-        let (act_two, temp_k2) = write_ephemeral_act(&mut sym, &ephemeral, &re);
+        let (act_two, temp_k2) = write_ephemeral_act(&mut sym, &ephemeral.0, &re);
         Ok((
             ResponderAwaitingActThree {
                 ephemeral,
@@ -395,7 +405,7 @@ impl<K: NodeKey> ResponderHandshake<K> {
 
 /// The responder after sending act two, waiting for act three.
 pub struct ResponderAwaitingActThree {
-    ephemeral: SecretKey,
+    ephemeral: Ephemeral,
     sym: Symmetric,
     temp_k2: Secret32,
 }
@@ -439,7 +449,7 @@ impl ResponderAwaitingActThree {
         let rs =
             parse_compressed(&rs_bytes).ok_or(HandshakeError::BadPublicKey { act: Act::Three })?;
         sym.mix_hash(c);
-        let temp_k3 = sym.mix_key(ecdh(&rs, &ephemeral));
+        let temp_k3 = sym.mix_key(ecdh(&rs, &ephemeral.0));
         let mut t = [0u8; MAC_LEN];
         t.copy_from_slice(&act_three[50..]);
         decrypt_in_place(&temp_k3.0, 0, &sym.h, &mut [], &t)

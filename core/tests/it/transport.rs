@@ -537,3 +537,17 @@ async fn transport_tokio_handshake_timeout_and_wrong_key() {
     ));
     assert!(matches!(client, Err(ConnectionError::Io(_))), "{client:?}");
 }
+
+/// The types the peer manager moves into tasks are `Send`.
+#[test]
+fn transport_types_are_send() {
+    fn send<T: Send + 'static>() {}
+    send::<Session>();
+    send::<InitiatorHandshake<SecretKey>>();
+    send::<ResponderHandshake<SecretKey>>();
+    send::<ResponderAwaitingActThree>();
+    send::<Connection<TcpStream>>();
+    send::<ConnectionReader<tokio::io::ReadHalf<TcpStream>>>();
+    send::<ConnectionWriter<tokio::io::WriteHalf<TcpStream>>>();
+    send::<ConnectionError>();
+}

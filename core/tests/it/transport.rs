@@ -325,6 +325,10 @@ proptest! {
         prop_assert_eq!(b.decryptor().bytes_needed(), LENGTH_HEADER_LEN);
     }
 
+}
+
+// The cheap properties get proptest's default 256 cases.
+proptest! {
     /// Any single flipped bit pattern in a frame is caught, with the error
     /// naming the part that was hit, and the receiver stays dead afterwards.
     #[test]

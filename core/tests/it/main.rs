@@ -11,3 +11,4 @@ mod pyln;
 mod rpc_errors;
 mod store;
 mod support;
+mod transport;

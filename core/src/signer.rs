@@ -157,6 +157,12 @@ impl Signer {
         self.node_id
     }
 
+    /// ECDH with the node key: `SHA256(compressed(point · node_secret))`, as
+    /// BOLT 8 uses it. The key itself never leaves the signer.
+    pub fn ecdh_with_node_key(&self, point: &PublicKey) -> [u8; 32] {
+        bitcoin::secp256k1::ecdh::SharedSecret::new(point, &self.node_secret).secret_bytes()
+    }
+
     /// Sign a 32-byte digest with the node key (ECDSA, low-S).
     pub fn sign_with_node_key(&self, digest: [u8; 32]) -> bitcoin::secp256k1::ecdsa::Signature {
         let secp = Secp256k1::signing_only();
@@ -164,6 +170,16 @@ impl Signer {
             &bitcoin::secp256k1::Message::from_digest(digest),
             &self.node_secret,
         )
+    }
+}
+
+impl crate::transport::NodeKey for Signer {
+    fn node_id(&self) -> PublicKey {
+        self.node_id
+    }
+
+    fn ecdh(&self, point: &PublicKey) -> [u8; 32] {
+        self.ecdh_with_node_key(point)
     }
 }
 
@@ -211,6 +227,17 @@ mod tests {
         assert_ne!(a.node_id(), c.node_id(), "coin type separates mainnet keys");
         let e = Signer::load_or_create(&data, Network::Regtest, Some(&src)).expect_err("overwrite");
         assert!(matches!(e, SignerError::SeedExists { .. }));
+    }
+
+    #[test]
+    fn node_key_ecdh_is_symmetric() {
+        use crate::transport::NodeKey;
+        let a_dir = tempfile::tempdir().expect("tempdir");
+        let b_dir = tempfile::tempdir().expect("tempdir");
+        let a = Signer::load_or_create(a_dir.path(), Network::Regtest, None).expect("a");
+        let b = Signer::load_or_create(b_dir.path(), Network::Regtest, None).expect("b");
+        assert_eq!(a.ecdh(&b.node_id()), b.ecdh(&a.node_id()));
+        assert_ne!(a.ecdh(&b.node_id()), a.ecdh(&a.node_id()));
     }
 
     #[test]

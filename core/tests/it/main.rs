@@ -9,3 +9,4 @@ mod pyln;
 mod rpc_errors;
 mod store;
 mod support;
+mod wire;

@@ -7,10 +7,12 @@
 //! - [`types`]: fundamental types (`chain_hash`, `channel_id`, `sha256`,
 //!   `short_channel_id`, truncated integers, points and signatures).
 //! - [`features`]: BOLT 9 feature bits.
+//! - [`address`]: BOLT 7 address descriptors.
 //! - [`messages`]: every message and the [`Message`] enum.
 //!
 //! Entry points: [`Message::decode`] and [`Message::encode`].
 
+pub mod address;
 pub mod bigsize;
 pub mod codec;
 pub mod error;
@@ -19,6 +21,7 @@ pub mod messages;
 pub mod tlv;
 pub mod types;
 
+pub use address::NetAddress;
 pub use bigsize::BigSize;
 pub use codec::{Decode, Encode, Reader, Writer};
 pub use error::{DecodeError, EncodeError};

@@ -1,7 +1,7 @@
 //! BOLT 1 setup and control messages: `init`, `error`, `warning`, `ping`, `pong`.
 
 use super::wire_message;
-use crate::wire::features::Features;
+use crate::wire::features::{FeatureError, Features};
 use crate::wire::tlv::tlv_stream;
 use crate::wire::types::{ChainHash, ChannelId};
 
@@ -32,6 +32,16 @@ impl Init {
     /// `globalfeatures | features`, the vector a receiver acts on.
     pub fn combined_features(&self) -> Features {
         self.global_features.union(&self.features)
+    }
+
+    /// BOLT 1/9 receiver checks of the peer's combined features against
+    /// `ours` (the features we understand): no unknown required (even) bit,
+    /// and every (non-assumed) dependency set. A failure means: send a
+    /// `warning` and disconnect.
+    pub fn check_features(&self, ours: &Features) -> Result<(), FeatureError> {
+        let theirs = self.combined_features();
+        theirs.check_unknown_required(ours)?;
+        theirs.check_dependencies()
     }
 }
 

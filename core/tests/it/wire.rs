@@ -941,9 +941,10 @@ fn arb_gossip() -> BoxedStrategy<Message> {
             arb_features(),
             arb_chain(),
             arb_scid(),
-            proptest::array::uniform4(arb_pubkey())
+            proptest::array::uniform4(arb_pubkey()),
+            arb_bytes(20)
         )
-            .prop_map(|(s, features, chain_hash, scid, p)| {
+            .prop_map(|(s, features, chain_hash, scid, p, extra)| {
                 ChannelAnnouncement {
                     node_signature_1: s[0],
                     node_signature_2: s[1],
@@ -956,6 +957,7 @@ fn arb_gossip() -> BoxedStrategy<Message> {
                     node_id_2: p[1],
                     bitcoin_key_1: p[2],
                     bitcoin_key_2: p[3],
+                    excess_data: ExcessData(extra),
                 }
                 .into()
             }),
@@ -966,10 +968,11 @@ fn arb_gossip() -> BoxedStrategy<Message> {
             arb_pubkey(),
             any::<[u8; 3]>(),
             arb_b32(),
-            arb_bytes(40)
+            arb_bytes(40),
+            arb_bytes(20)
         )
             .prop_map(
-                |(signature, features, timestamp, node_id, rgb_color, alias, addresses)| {
+                |(signature, features, timestamp, node_id, rgb_color, alias, addresses, extra)| {
                     NodeAnnouncement {
                         signature,
                         features,
@@ -978,6 +981,7 @@ fn arb_gossip() -> BoxedStrategy<Message> {
                         rgb_color,
                         alias,
                         addresses,
+                        excess_data: ExcessData(extra),
                     }
                     .into()
                 }
@@ -997,10 +1001,11 @@ fn arb_gossip() -> BoxedStrategy<Message> {
                 any::<u32>(),
                 any::<u32>(),
                 any::<u64>()
-            )
+            ),
+            arb_bytes(20)
         )
             .prop_map(
-                |((signature, chain_hash, scid, ts, mf, cf), (d, min, base, prop, max))| {
+                |((signature, chain_hash, scid, ts, mf, cf), (d, min, base, prop, max), extra)| {
                     ChannelUpdate {
                         signature,
                         chain_hash,
@@ -1013,6 +1018,7 @@ fn arb_gossip() -> BoxedStrategy<Message> {
                         fee_base_msat: base,
                         fee_proportional_millionths: prop,
                         htlc_maximum_msat: max,
+                        excess_data: ExcessData(extra),
                     }
                     .into()
                 }
@@ -1283,4 +1289,35 @@ fn wire_init_feature_checks() {
     let addr = NetAddress::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, 1), 9735);
     let bytes = NetAddress::encode_list(std::slice::from_ref(&addr)).unwrap();
     assert_eq!(NetAddress::parse_list(&bytes).unwrap(), vec![addr]);
+}
+
+#[test]
+fn wire_gossip_excess_data_is_kept_and_signed() {
+    let update = ChannelUpdate {
+        signature: sig_from(&[0x22; 64]).unwrap(),
+        chain_hash: ChainHash::for_network(bitcoin::Network::Regtest),
+        short_channel_id: ShortChannelId::new(1, 2, 3).unwrap(),
+        timestamp: 1_700_000_000,
+        message_flags: 1,
+        channel_flags: 0,
+        cltv_expiry_delta: 144,
+        htlc_minimum_msat: 1,
+        fee_base_msat: 1000,
+        fee_proportional_millionths: 1,
+        htlc_maximum_msat: 990_000_000,
+        excess_data: ExcessData(vec![]),
+    };
+    let plain = Message::from(update.clone()).encode().unwrap();
+    assert_eq!(plain.len(), 2 + 136);
+    // A newer peer appends fields: they survive decode, re-encode and signing.
+    let mut extended = plain.clone();
+    extended.extend_from_slice(&[0xde, 0xad]);
+    let Message::ChannelUpdate(back) = Message::decode(&extended).unwrap() else {
+        panic!("not channel_update");
+    };
+    assert_eq!(back.excess_data, ExcessData(vec![0xde, 0xad]));
+    assert_eq!(Message::from(back.clone()).encode().unwrap(), extended);
+    let signed = back.signed_bytes().unwrap();
+    assert_eq!(signed, extended[2 + 64..]);
+    assert_eq!(update.signed_bytes().unwrap(), plain[2 + 64..]);
 }

@@ -4,11 +4,37 @@ use bitcoin::secp256k1::{PublicKey, ecdsa::Signature};
 
 use super::wire_message;
 use crate::wire::bigsize::BigSize;
-use crate::wire::codec::{Reader, Writer};
-use crate::wire::error::DecodeError;
+use crate::wire::codec::{Decode, Encode, Reader, Writer};
+use crate::wire::error::{DecodeError, EncodeError};
 use crate::wire::features::Features;
 use crate::wire::tlv::{TlvValue, tlv_stream};
 use crate::wire::types::{ChainHash, ChannelId, ShortChannelId};
+
+/// Bytes after a gossip message's known fields. They are covered by the
+/// message's signature, so they are kept and re-emitted verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExcessData(pub Vec<u8>);
+
+impl Encode for ExcessData {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.0);
+    }
+}
+
+impl Decode for ExcessData {
+    /// Consumes all remaining input.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ExcessData(r.read_rest().to_vec()))
+    }
+}
+
+/// The encoding of `msg` without its first `skip` bytes (the signatures):
+/// what BOLT 7 double-SHA256es and signs.
+fn signed_part<T: Encode>(msg: &T, skip: usize) -> Result<Vec<u8>, EncodeError> {
+    let mut bytes = msg.to_wire()?;
+    bytes.drain(..skip.min(bytes.len()));
+    Ok(bytes)
+}
 
 wire_message! {
     /// `announcement_signatures` (259).
@@ -49,6 +75,16 @@ wire_message! {
         pub bitcoin_key_1: PublicKey,
         /// Funding key of `node_id_2`.
         pub bitcoin_key_2: PublicKey,
+        /// Unknown trailing bytes (signed).
+        pub excess_data: ExcessData,
+    }
+}
+
+impl ChannelAnnouncement {
+    /// The bytes the four signatures sign (everything after them); hash
+    /// them with double SHA-256.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        signed_part(self, 4 * 64)
     }
 }
 
@@ -67,8 +103,19 @@ wire_message! {
         pub rgb_color: [u8; 3],
         /// Alias, zero-padded UTF-8.
         pub alias: [u8; 32],
-        /// Address descriptors, raw (BOLT 7 `address descriptor`s concatenated).
+        /// Address descriptors, raw (BOLT 7 `address descriptor`s
+        /// concatenated; see [`crate::wire::NetAddress::parse_list`]).
         pub addresses: Vec<u8>,
+        /// Unknown trailing bytes (signed).
+        pub excess_data: ExcessData,
+    }
+}
+
+impl NodeAnnouncement {
+    /// The bytes `signature` signs (everything after it); hash them with
+    /// double SHA-256.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        signed_part(self, 64)
     }
 }
 
@@ -97,6 +144,16 @@ wire_message! {
         pub fee_proportional_millionths: u32,
         /// Largest HTLC forwarded.
         pub htlc_maximum_msat: u64,
+        /// Unknown trailing bytes (signed).
+        pub excess_data: ExcessData,
+    }
+}
+
+impl ChannelUpdate {
+    /// The bytes `signature` signs (everything after it); hash them with
+    /// double SHA-256.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        signed_part(self, 64)
     }
 }
 

@@ -3,9 +3,15 @@
 //! the types Lumen understands.
 //!
 //! Decoding follows BOLT 1's reader rules: bytes after a message's known
-//! fields are ignored (or, for messages with a TLV extension, parsed as
-//! that TLV stream); an unknown odd type is kept as [`Message::Unknown`];
-//! an unknown even type is [`DecodeError::UnknownEvenMessage`].
+//! fields are ignored, except that for messages with a TLV extension they
+//! are parsed as that TLV stream, and for the signed gossip messages
+//! (`channel_announcement`, `node_announcement`, `channel_update`) they are
+//! kept as [`ExcessData`] because the signature covers them. An unknown
+//! odd type is kept as [`Message::Unknown`]; an unknown even type is
+//! [`DecodeError::UnknownEvenMessage`].
+//!
+//! Encoding a [`Message::Unknown`] whose type is one we know produces bytes
+//! that decode as that known message (or fail), not as `Unknown` again.
 
 pub mod channel;
 pub mod gossip;

@@ -59,7 +59,7 @@ macro_rules! wire_message {
 pub(crate) use wire_message;
 
 macro_rules! messages {
-    ($( $(#[$m:meta])* $variant:ident($t:ty) = $num:literal, )*) => {
+    ($( $(#[$m:meta])* $variant:ident($t:ty) = $num:literal, $name:literal; )*) => {
         /// A decoded Lightning message.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[allow(clippy::large_enum_variant)]
@@ -91,6 +91,14 @@ macro_rules! messages {
                 }
             }
 
+            /// The spec's name of the message type (`"unknown"` for [`Message::Unknown`]).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Message::$variant(_) => $name, )*
+                    Message::Unknown { .. } => "unknown",
+                }
+            }
+
             fn decode_payload(ty: u16, r: &mut Reader<'_>) -> Result<Message, DecodeError> {
                 Ok(match ty {
                     $( $num => Message::$variant(r.read()?), )*
@@ -119,63 +127,63 @@ macro_rules! messages {
 
 messages! {
     /// `warning` (1).
-    Warning(Warning) = 1,
+    Warning(Warning) = 1, "warning";
     /// `init` (16).
-    Init(Init) = 16,
+    Init(Init) = 16, "init";
     /// `error` (17).
-    Error(ErrorMessage) = 17,
+    Error(ErrorMessage) = 17, "error";
     /// `ping` (18).
-    Ping(Ping) = 18,
+    Ping(Ping) = 18, "ping";
     /// `pong` (19).
-    Pong(Pong) = 19,
+    Pong(Pong) = 19, "pong";
     /// `open_channel` (32).
-    OpenChannel(OpenChannel) = 32,
+    OpenChannel(OpenChannel) = 32, "open_channel";
     /// `accept_channel` (33).
-    AcceptChannel(AcceptChannel) = 33,
+    AcceptChannel(AcceptChannel) = 33, "accept_channel";
     /// `funding_created` (34).
-    FundingCreated(FundingCreated) = 34,
+    FundingCreated(FundingCreated) = 34, "funding_created";
     /// `funding_signed` (35).
-    FundingSigned(FundingSigned) = 35,
+    FundingSigned(FundingSigned) = 35, "funding_signed";
     /// `channel_ready` (36).
-    ChannelReady(ChannelReady) = 36,
+    ChannelReady(ChannelReady) = 36, "channel_ready";
     /// `shutdown` (38).
-    Shutdown(Shutdown) = 38,
+    Shutdown(Shutdown) = 38, "shutdown";
     /// `closing_signed` (39).
-    ClosingSigned(ClosingSigned) = 39,
+    ClosingSigned(ClosingSigned) = 39, "closing_signed";
     /// `update_add_htlc` (128).
-    UpdateAddHtlc(UpdateAddHtlc) = 128,
+    UpdateAddHtlc(UpdateAddHtlc) = 128, "update_add_htlc";
     /// `update_fulfill_htlc` (130).
-    UpdateFulfillHtlc(UpdateFulfillHtlc) = 130,
+    UpdateFulfillHtlc(UpdateFulfillHtlc) = 130, "update_fulfill_htlc";
     /// `update_fail_htlc` (131).
-    UpdateFailHtlc(UpdateFailHtlc) = 131,
+    UpdateFailHtlc(UpdateFailHtlc) = 131, "update_fail_htlc";
     /// `commitment_signed` (132).
-    CommitmentSigned(CommitmentSigned) = 132,
+    CommitmentSigned(CommitmentSigned) = 132, "commitment_signed";
     /// `revoke_and_ack` (133).
-    RevokeAndAck(RevokeAndAck) = 133,
+    RevokeAndAck(RevokeAndAck) = 133, "revoke_and_ack";
     /// `update_fee` (134).
-    UpdateFee(UpdateFee) = 134,
+    UpdateFee(UpdateFee) = 134, "update_fee";
     /// `update_fail_malformed_htlc` (135).
-    UpdateFailMalformedHtlc(UpdateFailMalformedHtlc) = 135,
+    UpdateFailMalformedHtlc(UpdateFailMalformedHtlc) = 135, "update_fail_malformed_htlc";
     /// `channel_reestablish` (136).
-    ChannelReestablish(ChannelReestablish) = 136,
+    ChannelReestablish(ChannelReestablish) = 136, "channel_reestablish";
     /// `channel_announcement` (256).
-    ChannelAnnouncement(ChannelAnnouncement) = 256,
+    ChannelAnnouncement(ChannelAnnouncement) = 256, "channel_announcement";
     /// `node_announcement` (257).
-    NodeAnnouncement(NodeAnnouncement) = 257,
+    NodeAnnouncement(NodeAnnouncement) = 257, "node_announcement";
     /// `channel_update` (258).
-    ChannelUpdate(ChannelUpdate) = 258,
+    ChannelUpdate(ChannelUpdate) = 258, "channel_update";
     /// `announcement_signatures` (259).
-    AnnouncementSignatures(AnnouncementSignatures) = 259,
+    AnnouncementSignatures(AnnouncementSignatures) = 259, "announcement_signatures";
     /// `query_short_channel_ids` (261).
-    QueryShortChannelIds(QueryShortChannelIds) = 261,
+    QueryShortChannelIds(QueryShortChannelIds) = 261, "query_short_channel_ids";
     /// `reply_short_channel_ids_end` (262).
-    ReplyShortChannelIdsEnd(ReplyShortChannelIdsEnd) = 262,
+    ReplyShortChannelIdsEnd(ReplyShortChannelIdsEnd) = 262, "reply_short_channel_ids_end";
     /// `query_channel_range` (263).
-    QueryChannelRange(QueryChannelRange) = 263,
+    QueryChannelRange(QueryChannelRange) = 263, "query_channel_range";
     /// `reply_channel_range` (264).
-    ReplyChannelRange(ReplyChannelRange) = 264,
+    ReplyChannelRange(ReplyChannelRange) = 264, "reply_channel_range";
     /// `gossip_timestamp_filter` (265).
-    GossipTimestampFilter(GossipTimestampFilter) = 265,
+    GossipTimestampFilter(GossipTimestampFilter) = 265, "gossip_timestamp_filter";
 }
 
 impl Message {

@@ -1,6 +1,6 @@
-//! Integration tests for `lumend`, `lumen-cli` and the store: real
-//! processes, real sockets, real database files. One test binary, so linking
-//! happens once.
+//! Integration tests for `lumend`, `lumen-cli`, the store, the chain and
+//! the wire protocol: real processes, real sockets, real database files.
+//! One test binary, so linking happens once.
 
 mod chain;
 mod chain_server;
@@ -12,3 +12,4 @@ mod rpc_errors;
 mod store;
 mod support;
 mod transport;
+mod wire;

@@ -1,0 +1,322 @@
+//! The peer table and one task per connection.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bitcoin::secp256k1::PublicKey;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::session::{Action, PeerEvent, PeerSession};
+use crate::signer::Signer;
+use crate::transport::{self, Connection};
+use crate::wire::{ChainHash, Features};
+
+/// How long a handshake plus `init` may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Messages queued for one peer before senders wait.
+pub const SEND_QUEUE: usize = 256;
+
+/// A connected peer, as `listpeers` and `connect` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// Node id.
+    pub id: PublicKey,
+    /// Remote socket address.
+    pub addr: SocketAddr,
+    /// Whether they connected to us.
+    pub inbound: bool,
+    /// Their `init` features.
+    pub features: Features,
+}
+
+/// Why a peer operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerError {
+    /// TCP, handshake or `init` failed.
+    #[error("connection to {addr} failed: {reason}")]
+    Connect {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// No such connected peer.
+    #[error("peer {0} is not connected")]
+    NotConnected(PublicKey),
+    /// The message was refused.
+    #[error("{0}")]
+    BadMessage(String),
+}
+
+enum Command {
+    Custom(u16, Vec<u8>, oneshot::Sender<Result<(), String>>),
+    Disconnect,
+}
+
+struct Entry {
+    info: PeerInfo,
+    conn_id: u64,
+    commands: mpsc::Sender<Command>,
+}
+
+/// A custom message from a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomMessage {
+    /// Sender.
+    pub peer: PublicKey,
+    /// Type (≥ 32768).
+    pub ty: u16,
+    /// Payload.
+    pub payload: Vec<u8>,
+}
+
+/// Peer-level notifications for the rest of the node (and plugins later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerNotification {
+    /// `init` exchanged.
+    Connected(PeerInfo),
+    /// The connection closed.
+    Disconnected {
+        /// Who.
+        id: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// A custom message arrived.
+    Custom(CustomMessage),
+}
+
+/// The peer manager.
+pub struct PeerManager {
+    signer: Arc<Signer>,
+    chain: ChainHash,
+    ours: Features,
+    peers: Mutex<HashMap<PublicKey, Entry>>,
+    next_conn: AtomicU64,
+    events: broadcast::Sender<PeerNotification>,
+    bound: Mutex<Vec<SocketAddr>>,
+}
+
+impl PeerManager {
+    /// A manager for `network`, using the signer's node key.
+    pub fn new(signer: Arc<Signer>, network: bitcoin::Network) -> Arc<PeerManager> {
+        let (events, _) = broadcast::channel(1024);
+        Arc::new(PeerManager {
+            signer,
+            chain: ChainHash::for_network(network),
+            ours: Features::our_init(),
+            peers: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            events,
+            bound: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The features we send in `init`.
+    pub fn our_features(&self) -> &Features {
+        &self.ours
+    }
+
+    /// Peer events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<PeerNotification> {
+        self.events.subscribe()
+    }
+
+    /// Addresses we listen on.
+    pub fn bound(&self) -> Vec<SocketAddr> {
+        self.bound.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Accept peers on `addr`; returns the bound address.
+    pub async fn listen(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        if let Ok(mut b) = self.bound.lock() {
+            b.push(local);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, remote)) => {
+                        let this = this.clone();
+                        tokio::spawn(async move {
+                            let _ = stream.set_nodelay(true);
+                            match transport::accept_inbound(stream, this.signer.clone(), CONNECT_TIMEOUT).await {
+                                Ok(conn) => this.run(conn, remote, true, None).await,
+                                Err(e) => tracing::info!(%remote, error = %e, "inbound handshake failed"),
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+        Ok(local)
+    }
+
+    /// Connect to `id` at `addr`; returns once `init` is exchanged.
+    pub async fn connect(self: &Arc<Self>, id: PublicKey, addr: SocketAddr) -> Result<PeerInfo, PeerError> {
+        if let Some(info) = self.get(&id) {
+            return Ok(info);
+        }
+        let fail = |reason: String| PeerError::Connect { addr, reason };
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| fail("TCP connect timed out".into()))?
+            .map_err(|e| fail(e.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let conn = transport::connect_outbound(stream, self.signer.clone(), id, CONNECT_TIMEOUT)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let this = self.clone();
+        tokio::spawn(async move { this.run(conn, addr, false, Some(ready_tx)).await });
+        match tokio::time::timeout(CONNECT_TIMEOUT, ready_rx).await {
+            Ok(Ok(Ok(info))) => Ok(info),
+            Ok(Ok(Err(reason))) => Err(fail(reason)),
+            Ok(Err(_)) => Err(fail("connection closed before init".into())),
+            Err(_) => Err(fail("no init from the peer in time".into())),
+        }
+    }
+
+    /// A connected peer.
+    pub fn get(&self, id: &PublicKey) -> Option<PeerInfo> {
+        self.peers.lock().ok()?.get(id).map(|e| e.info.clone())
+    }
+
+    /// Every connected peer.
+    pub fn list(&self) -> Vec<PeerInfo> {
+        let mut v: Vec<PeerInfo> =
+            self.peers.lock().map(|p| p.values().map(|e| e.info.clone()).collect()).unwrap_or_default();
+        v.sort_by_key(|p| p.id.serialize());
+        v
+    }
+
+    fn commands(&self, id: &PublicKey) -> Result<mpsc::Sender<Command>, PeerError> {
+        self.peers
+            .lock()
+            .ok()
+            .and_then(|p| p.get(id).map(|e| e.commands.clone()))
+            .ok_or(PeerError::NotConnected(*id))
+    }
+
+    /// Close the connection to `id`.
+    pub async fn disconnect(&self, id: &PublicKey) -> Result<(), PeerError> {
+        let tx = self.commands(id)?;
+        let _ = tx.send(Command::Disconnect).await;
+        // Wait until the task has removed it, so `listpeers` agrees.
+        for _ in 0..200 {
+            if self.get(id).is_none() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+
+    /// Queue a custom message (`type || payload`).
+    pub async fn send_custom(&self, id: &PublicKey, ty: u16, payload: Vec<u8>) -> Result<(), PeerError> {
+        let tx = self.commands(id)?;
+        let (done_tx, done_rx) = oneshot::channel();
+        tx.send(Command::Custom(ty, payload, done_tx)).await.map_err(|_| PeerError::NotConnected(*id))?;
+        done_rx.await.map_err(|_| PeerError::NotConnected(*id))?.map_err(PeerError::BadMessage)
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        mut conn: Connection<TcpStream>,
+        addr: SocketAddr,
+        inbound: bool,
+        mut ready: Option<oneshot::Sender<Result<PeerInfo, String>>>,
+    ) {
+        let id = conn.remote_node_id();
+        let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(SEND_QUEUE);
+        let (mut session, init) = PeerSession::new(self.ours.clone(), self.chain.clone(), Instant::now());
+        let mut ticker = tokio::time::interval(Duration::from_secs(1));
+        let mut pending = vec![init];
+        let reason = 'conn: loop {
+            for action in pending.drain(..) {
+                match action {
+                    Action::Send(bytes) => {
+                        if let Err(e) = conn.send(&bytes).await {
+                            break 'conn format!("send failed: {e}");
+                        }
+                    }
+                    Action::Disconnect(reason) => break 'conn reason,
+                    Action::Event(PeerEvent::Ready { features }) => {
+                        let info = PeerInfo { id, addr, inbound, features };
+                        let old = self.peers.lock().ok().and_then(|mut p| {
+                            p.insert(id, Entry { info: info.clone(), conn_id, commands: cmd_tx.clone() })
+                        });
+                        if let Some(old) = old {
+                            // A newer connection replaces the older one.
+                            let _ = old.commands.try_send(Command::Disconnect);
+                        }
+                        tracing::info!(peer = %id, %addr, inbound, "peer connected");
+                        let _ = self.events.send(PeerNotification::Connected(info.clone()));
+                        if let Some(r) = ready.take() {
+                            let _ = r.send(Ok(info));
+                        }
+                    }
+                    Action::Event(PeerEvent::Custom { ty, payload }) => {
+                        let _ = self.events.send(PeerNotification::Custom(CustomMessage { peer: id, ty, payload }));
+                    }
+                    Action::Event(PeerEvent::Warning(text)) => tracing::warn!(peer = %id, warning = %text, "peer warning"),
+                    Action::Event(PeerEvent::Error(text)) => tracing::warn!(peer = %id, error = %text, "peer error"),
+                }
+            }
+            tokio::select! {
+                msg = conn.recv() => match msg {
+                    Ok(Some(bytes)) => pending = session.on_message(&bytes, Instant::now()),
+                    Ok(None) => break 'conn "closed by peer".to_string(),
+                    Err(e) => break 'conn format!("transport: {e}"),
+                },
+                cmd = cmd_rx.recv() => match cmd {
+                    Some(Command::Custom(ty, payload, done)) => match session.custom(ty, payload) {
+                        Ok(bytes) => {
+                            let sent = conn.send(&bytes).await.map_err(|e| e.to_string());
+                            let failed = sent.is_err();
+                            let _ = done.send(sent);
+                            if failed {
+                                break 'conn "send failed".to_string();
+                            }
+                        }
+                        Err(e) => {
+                            let _ = done.send(Err(e));
+                        }
+                    },
+                    Some(Command::Disconnect) | None => break 'conn "disconnect requested".to_string(),
+                },
+                _ = ticker.tick() => pending = session.on_tick(Instant::now()),
+            }
+        };
+        if let Some(r) = ready.take() {
+            let _ = r.send(Err(reason.clone()));
+        }
+        let removed = self
+            .peers
+            .lock()
+            .map(|mut p| {
+                if p.get(&id).is_some_and(|e| e.conn_id == conn_id) {
+                    p.remove(&id);
+                    true
+                } else {
+                    false
+                }
+            })
+            .unwrap_or(false);
+        tracing::info!(peer = %id, %addr, %reason, "peer disconnected");
+        if removed {
+            let _ = self.events.send(PeerNotification::Disconnected { id, reason });
+        }
+    }
+}

@@ -135,6 +135,14 @@ pub struct Cli {
     /// Chain backend: embedded (regtest only) or bitcoind.
     #[arg(long, env = "LUMEN_CHAIN_BACKEND", value_name = "BACKEND")]
     pub chain_backend: Option<ChainBackend>,
+    /// Accept peer connections on this address (repeatable; comma-separated in the environment).
+    #[arg(
+        long = "peer-listen",
+        env = "LUMEN_PEER_LISTEN",
+        value_name = "ADDR",
+        value_delimiter = ','
+    )]
+    pub peer_listen: Vec<SocketAddr>,
     /// Serve the embedded chain over Bitcoin Core's RPC on this loopback address.
     #[arg(long, env = "LUMEN_CHAIN_RPC_BIND", value_name = "ADDR")]
     pub chain_rpc_bind: Option<SocketAddr>,
@@ -169,6 +177,14 @@ struct FileConfig {
     store: FileStore,
     #[serde(default)]
     chain: FileChain,
+    #[serde(default)]
+    peers: FilePeers,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePeers {
+    listen: Option<Vec<SocketAddr>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,6 +280,8 @@ pub struct Config {
     pub chain_backend: Option<ChainBackend>,
     /// Serve the embedded chain over Bitcoin Core's RPC, if set.
     pub chain_rpc: Option<ChainRpcConfig>,
+    /// Addresses to accept peers on (none: outbound connections only).
+    pub peer_listen: Vec<SocketAddr>,
     /// Mnemonic file to import on first start.
     pub restore_from_mnemonic_file: Option<PathBuf>,
 }
@@ -541,7 +559,14 @@ impl Config {
             }
         };
 
+        let peer_listen = if cli.peer_listen.is_empty() {
+            file.peers.listen.unwrap_or_default()
+        } else {
+            cli.peer_listen.clone()
+        };
+
         Ok(Config {
+            peer_listen,
             chain_rpc,
             network,
             datadir,

@@ -19,6 +19,7 @@ use crate::chain::embedded::source::EmbeddedChain;
 use crate::config::{ChainBackend, Config};
 use crate::datadir::DataDir;
 use crate::datastore::Datastore;
+use crate::peer::PeerManager;
 use crate::rpc::methods::{NodeIdentity, ShutdownRequest, register_builtins};
 use crate::rpc::{self, Dispatcher};
 use crate::signer::Signer;
@@ -60,11 +61,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!(file = %f.display(), "config loaded");
     }
 
-    let signer = Signer::load_or_create(
+    let signer = Arc::new(Signer::load_or_create(
         &dir,
         config.network,
         config.restore_from_mnemonic_file.as_deref(),
-    )?;
+    )?);
     let node_id = signer.node_id();
     if signer.created {
         tracing::warn!(
@@ -123,8 +124,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let chain: Option<Arc<dyn ChainSource>> = embedded.clone().map(|c| c as Arc<dyn ChainSource>);
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
-    register_builtins(&dispatcher, identity, datastore, shutdown_tx, chain)
-        .map_err(anyhow::Error::msg)?;
+    let peers = PeerManager::new(signer.clone(), config.network.to_bitcoin());
+    for addr in &config.peer_listen {
+        let bound = peers
+            .listen(*addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen for peers on {addr}: {e}"))?;
+        tracing::info!(%bound, "listening for peers");
+    }
+    register_builtins(
+        &dispatcher,
+        identity,
+        datastore,
+        shutdown_tx,
+        chain,
+        peers.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    rpc::peers::register(&dispatcher, peers).map_err(anyhow::Error::msg)?;
     let (chain_rpc_stop, chain_rpc_stop_rx) = watch::channel(false);
     let mut chain_rpc_task = None;
     if let Some(c) = embedded {

@@ -32,3 +32,11 @@ pub const DATASTORE_UPDATE_HAS_CHILDREN: i32 = 1205;
 pub const DATASTORE_UPDATE_NO_CHILDREN: i32 = 1206;
 /// `datastore`: the value is larger than the node stores (see the datastore docs).
 pub const DATASTORE_VALUE_TOO_LARGE: i32 = 1207;
+
+/// A peer command named a peer that is not connected (Core Lightning's
+/// generic `-1`).
+pub const PEER_NOT_CONNECTED: i32 = -1;
+/// `connect`: no address given and none known.
+pub const CONNECT_NO_KNOWN_ADDRESS: i32 = 400;
+/// `connect`: every address failed (TCP, handshake or `init`).
+pub const CONNECT_ALL_ADDRESSES_FAILED: i32 = 401;

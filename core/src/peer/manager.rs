@@ -146,9 +146,17 @@ impl PeerManager {
                         let this = this.clone();
                         tokio::spawn(async move {
                             let _ = stream.set_nodelay(true);
-                            match transport::accept_inbound(stream, this.signer.clone(), CONNECT_TIMEOUT).await {
+                            match transport::accept_inbound(
+                                stream,
+                                this.signer.clone(),
+                                CONNECT_TIMEOUT,
+                            )
+                            .await
+                            {
                                 Ok(conn) => this.run(conn, remote, true, None).await,
-                                Err(e) => tracing::info!(%remote, error = %e, "inbound handshake failed"),
+                                Err(e) => {
+                                    tracing::info!(%remote, error = %e, "inbound handshake failed")
+                                }
                             }
                         });
                     }
@@ -163,7 +171,11 @@ impl PeerManager {
     }
 
     /// Connect to `id` at `addr`; returns once `init` is exchanged.
-    pub async fn connect(self: &Arc<Self>, id: PublicKey, addr: SocketAddr) -> Result<PeerInfo, PeerError> {
+    pub async fn connect(
+        self: &Arc<Self>,
+        id: PublicKey,
+        addr: SocketAddr,
+    ) -> Result<PeerInfo, PeerError> {
         if let Some(info) = self.get(&id) {
             return Ok(info);
         }
@@ -194,8 +206,11 @@ impl PeerManager {
 
     /// Every connected peer.
     pub fn list(&self) -> Vec<PeerInfo> {
-        let mut v: Vec<PeerInfo> =
-            self.peers.lock().map(|p| p.values().map(|e| e.info.clone()).collect()).unwrap_or_default();
+        let mut v: Vec<PeerInfo> = self
+            .peers
+            .lock()
+            .map(|p| p.values().map(|e| e.info.clone()).collect())
+            .unwrap_or_default();
         v.sort_by_key(|p| p.id.serialize());
         v
     }
@@ -223,11 +238,21 @@ impl PeerManager {
     }
 
     /// Queue a custom message (`type || payload`).
-    pub async fn send_custom(&self, id: &PublicKey, ty: u16, payload: Vec<u8>) -> Result<(), PeerError> {
+    pub async fn send_custom(
+        &self,
+        id: &PublicKey,
+        ty: u16,
+        payload: Vec<u8>,
+    ) -> Result<(), PeerError> {
         let tx = self.commands(id)?;
         let (done_tx, done_rx) = oneshot::channel();
-        tx.send(Command::Custom(ty, payload, done_tx)).await.map_err(|_| PeerError::NotConnected(*id))?;
-        done_rx.await.map_err(|_| PeerError::NotConnected(*id))?.map_err(PeerError::BadMessage)
+        tx.send(Command::Custom(ty, payload, done_tx))
+            .await
+            .map_err(|_| PeerError::NotConnected(*id))?;
+        done_rx
+            .await
+            .map_err(|_| PeerError::NotConnected(*id))?
+            .map_err(PeerError::BadMessage)
     }
 
     async fn run(
@@ -240,7 +265,7 @@ impl PeerManager {
         let id = conn.remote_node_id();
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(SEND_QUEUE);
-        let (mut session, init) = PeerSession::new(self.ours.clone(), self.chain.clone(), Instant::now());
+        let (mut session, init) = PeerSession::new(self.ours.clone(), self.chain, Instant::now());
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         let mut pending = vec![init];
         let reason = 'conn: loop {
@@ -253,9 +278,21 @@ impl PeerManager {
                     }
                     Action::Disconnect(reason) => break 'conn reason,
                     Action::Event(PeerEvent::Ready { features }) => {
-                        let info = PeerInfo { id, addr, inbound, features };
+                        let info = PeerInfo {
+                            id,
+                            addr,
+                            inbound,
+                            features,
+                        };
                         let old = self.peers.lock().ok().and_then(|mut p| {
-                            p.insert(id, Entry { info: info.clone(), conn_id, commands: cmd_tx.clone() })
+                            p.insert(
+                                id,
+                                Entry {
+                                    info: info.clone(),
+                                    conn_id,
+                                    commands: cmd_tx.clone(),
+                                },
+                            )
                         });
                         if let Some(old) = old {
                             // A newer connection replaces the older one.
@@ -268,10 +305,19 @@ impl PeerManager {
                         }
                     }
                     Action::Event(PeerEvent::Custom { ty, payload }) => {
-                        let _ = self.events.send(PeerNotification::Custom(CustomMessage { peer: id, ty, payload }));
+                        tracing::info!(peer = %id, ty, len = payload.len(), "custom message received");
+                        let _ = self.events.send(PeerNotification::Custom(CustomMessage {
+                            peer: id,
+                            ty,
+                            payload,
+                        }));
                     }
-                    Action::Event(PeerEvent::Warning(text)) => tracing::warn!(peer = %id, warning = %text, "peer warning"),
-                    Action::Event(PeerEvent::Error(text)) => tracing::warn!(peer = %id, error = %text, "peer error"),
+                    Action::Event(PeerEvent::Warning(text)) => {
+                        tracing::warn!(peer = %id, warning = %text, "peer warning")
+                    }
+                    Action::Event(PeerEvent::Error(text)) => {
+                        tracing::warn!(peer = %id, error = %text, "peer error")
+                    }
                 }
             }
             tokio::select! {
@@ -316,7 +362,9 @@ impl PeerManager {
             .unwrap_or(false);
         tracing::info!(peer = %id, %addr, %reason, "peer disconnected");
         if removed {
-            let _ = self.events.send(PeerNotification::Disconnected { id, reason });
+            let _ = self
+                .events
+                .send(PeerNotification::Disconnected { id, reason });
         }
     }
 }

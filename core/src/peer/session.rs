@@ -76,12 +76,18 @@ pub struct PeerSession {
 }
 
 fn printable(data: &[u8]) -> String {
-    String::from_utf8_lossy(data).chars().filter(|c| !c.is_control()).take(256).collect()
+    String::from_utf8_lossy(data)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(256)
+        .collect()
 }
 
 fn encode(m: Message) -> Option<Vec<u8>> {
     // Our own messages are well-formed; a failure is a bug worth a log line.
-    m.encode().map_err(|e| tracing::error!(error = %e, "cannot encode our own message")).ok()
+    m.encode()
+        .map_err(|e| tracing::error!(error = %e, "cannot encode our own message"))
+        .ok()
 }
 
 impl PeerSession {
@@ -90,7 +96,10 @@ impl PeerSession {
         let init = Init {
             global_features: Features::empty(),
             features: ours.clone(),
-            tlvs: InitTlvs { networks: Some(vec![chain.clone()]), ..InitTlvs::default() },
+            tlvs: InitTlvs {
+                networks: Some(vec![chain]),
+                ..InitTlvs::default()
+            },
         };
         let s = PeerSession {
             phase: Phase::AwaitingInit,
@@ -119,7 +128,10 @@ impl PeerSession {
         self.phase = Phase::Closed;
         let mut out = Vec::new();
         if warn {
-            let w = Warning { channel_id: ChannelId::default(), data: reason.clone().into_bytes() };
+            let w = Warning {
+                channel_id: ChannelId::default(),
+                data: reason.clone().into_bytes(),
+            };
             if let Some(b) = encode(Message::Warning(w)) {
                 out.push(Action::Send(b));
             }
@@ -143,33 +155,51 @@ impl PeerSession {
         };
         match (self.phase, msg) {
             (Phase::AwaitingInit, Message::Init(init)) => self.on_init(init),
-            (Phase::AwaitingInit, other) => self.fail(format!("expected init, got {}", other.name()), true),
+            (Phase::AwaitingInit, other) => {
+                self.fail(format!("expected init, got {}", other.name()), true)
+            }
             (Phase::Active, Message::Init(_)) => self.fail("init sent twice".into(), true),
             (Phase::Active, Message::Ping(p)) => {
                 if p.num_pong_bytes >= PONG_IGNORE_THRESHOLD {
                     return Vec::new();
                 }
-                let pong = Pong { ignored: vec![0; usize::from(p.num_pong_bytes)] };
-                encode(Message::Pong(pong)).map(Action::Send).into_iter().collect()
+                let pong = Pong {
+                    ignored: vec![0; usize::from(p.num_pong_bytes)],
+                };
+                encode(Message::Pong(pong))
+                    .map(Action::Send)
+                    .into_iter()
+                    .collect()
             }
             (Phase::Active, Message::Pong(p)) => match self.ping_sent.take() {
                 Some((_, len)) if usize::from(len) == p.ignored.len() => Vec::new(),
-                Some((_, len)) => self.fail(format!("pong of {} bytes, asked for {len}", p.ignored.len()), true),
+                Some((_, len)) => self.fail(
+                    format!("pong of {} bytes, asked for {len}", p.ignored.len()),
+                    true,
+                ),
                 // An unsolicited pong is harmless.
                 None => Vec::new(),
             },
-            (Phase::Active, Message::Warning(w)) => vec![Action::Event(PeerEvent::Warning(printable(&w.data)))],
+            (Phase::Active, Message::Warning(w)) => {
+                vec![Action::Event(PeerEvent::Warning(printable(&w.data)))]
+            }
             (Phase::Active, Message::Error(e)) => {
                 let text = printable(&e.data);
                 self.phase = Phase::Closed;
-                vec![Action::Event(PeerEvent::Error(text.clone())), Action::Disconnect(format!("peer sent error: {text}"))]
+                vec![
+                    Action::Event(PeerEvent::Error(text.clone())),
+                    Action::Disconnect(format!("peer sent error: {text}")),
+                ]
             }
             (Phase::Active, Message::Unknown { ty, payload }) if Message::is_custom_type(ty) => {
                 vec![Action::Event(PeerEvent::Custom { ty, payload })]
             }
             (Phase::Active, other) => {
                 // Channel and gossip messages arrive with those subsystems.
-                tracing::debug!(message = other.name(), "ignoring a message no subsystem handles yet");
+                tracing::debug!(
+                    message = other.name(),
+                    "ignoring a message no subsystem handles yet"
+                );
                 Vec::new()
             }
             (Phase::Closed, _) => Vec::new(),
@@ -180,10 +210,11 @@ impl PeerSession {
         if let Err(e) = init.check_features(&self.ours) {
             return self.fail(format!("incompatible features: {e}"), true);
         }
-        if let Some(networks) = &init.tlvs.networks {
-            if !networks.is_empty() && !networks.contains(&self.chain) {
-                return self.fail("no common network".into(), true);
-            }
+        if let Some(networks) = &init.tlvs.networks
+            && !networks.is_empty()
+            && !networks.contains(&self.chain)
+        {
+            return self.fail("no common network".into(), true);
         }
         let features = init.combined_features();
         self.their_features = Some(features.clone());
@@ -205,32 +236,49 @@ impl PeerSession {
         if now.duration_since(self.last_received) >= PING_INTERVAL {
             let len = self.next_pong_len;
             // Vary the size a little so a stale pong cannot satisfy a new ping.
-            self.next_pong_len = if self.next_pong_len >= 64 { 8 } else { self.next_pong_len + 8 };
+            self.next_pong_len = if self.next_pong_len >= 64 {
+                8
+            } else {
+                self.next_pong_len + 8
+            };
             self.ping_sent = Some((now, len));
-            return encode(Message::Ping(Ping { num_pong_bytes: len, ignored: Vec::new() }))
-                .map(Action::Send)
-                .into_iter()
-                .collect();
+            return encode(Message::Ping(Ping {
+                num_pong_bytes: len,
+                ignored: Vec::new(),
+            }))
+            .map(Action::Send)
+            .into_iter()
+            .collect();
         }
         Vec::new()
     }
 
     /// A custom message to send (type must be odd and ≥ 32768).
     pub fn custom(&self, ty: u16, payload: Vec<u8>) -> Result<Vec<u8>, String> {
-        if !Message::is_custom_type(ty) || ty % 2 == 0 {
-            return Err(format!("custom message type {ty} must be odd and at least 32768"));
+        if !Message::is_custom_type(ty) || ty.is_multiple_of(2) {
+            return Err(format!(
+                "custom message type {ty} must be odd and at least 32768"
+            ));
         }
         if self.phase != Phase::Active {
             return Err("peer is not ready".into());
         }
-        Message::Unknown { ty, payload }.encode().map_err(|e| e.to_string())
+        Message::Unknown { ty, payload }
+            .encode()
+            .map_err(|e| e.to_string())
     }
 
     /// An `error` message for all channels, then disconnect.
     pub fn error_and_close(&mut self, reason: &str) -> Vec<Action> {
         self.phase = Phase::Closed;
-        let e = ErrorMessage { channel_id: ChannelId::default(), data: reason.as_bytes().to_vec() };
-        let mut out: Vec<Action> = encode(Message::Error(e)).map(Action::Send).into_iter().collect();
+        let e = ErrorMessage {
+            channel_id: ChannelId::default(),
+            data: reason.as_bytes().to_vec(),
+        };
+        let mut out: Vec<Action> = encode(Message::Error(e))
+            .map(Action::Send)
+            .into_iter()
+            .collect();
         out.push(Action::Disconnect(reason.to_string()));
         out
     }
@@ -245,15 +293,36 @@ mod tests {
     }
 
     fn ready_pair(now: Instant) -> (PeerSession, PeerSession) {
-        let (mut a, Action::Send(a_init)) = PeerSession::new(Features::our_init(), regtest(), now) else { panic!() };
-        let (mut b, Action::Send(b_init)) = PeerSession::new(Features::our_init(), regtest(), now) else { panic!() };
-        assert!(matches!(a.on_message(&b_init, now)[..], [Action::Event(PeerEvent::Ready { .. })]));
-        assert!(matches!(b.on_message(&a_init, now)[..], [Action::Event(PeerEvent::Ready { .. })]));
+        let (mut a, Action::Send(a_init)) = PeerSession::new(Features::our_init(), regtest(), now)
+        else {
+            panic!()
+        };
+        let (mut b, Action::Send(b_init)) = PeerSession::new(Features::our_init(), regtest(), now)
+        else {
+            panic!()
+        };
+        assert!(matches!(
+            a.on_message(&b_init, now)[..],
+            [Action::Event(PeerEvent::Ready { .. })]
+        ));
+        assert!(matches!(
+            b.on_message(&a_init, now)[..],
+            [Action::Event(PeerEvent::Ready { .. })]
+        ));
         (a, b)
     }
 
     fn sent(actions: &[Action]) -> Vec<Vec<u8>> {
-        actions.iter().filter_map(|a| if let Action::Send(b) = a { Some(b.clone()) } else { None }).collect()
+        actions
+            .iter()
+            .filter_map(|a| {
+                if let Action::Send(b) = a {
+                    Some(b.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     #[test]
@@ -267,11 +336,23 @@ mod tests {
         let pong = sent(&b.on_message(&ping[0], later));
         assert_eq!(pong.len(), 1);
         assert!(a.on_message(&pong[0], later).is_empty());
-        assert!(a.on_tick(later + PONG_TIMEOUT * 2).len() == 1, "pings again later");
+        assert!(
+            a.on_tick(later + PONG_TIMEOUT * 2).len() == 1,
+            "pings again later"
+        );
         // Custom messages.
         let bytes = a.custom(32769, b"hi".to_vec()).expect("custom");
-        assert_eq!(b.on_message(&bytes, later), vec![Action::Event(PeerEvent::Custom { ty: 32769, payload: b"hi".to_vec() })]);
-        assert!(a.custom(32768, vec![]).is_err(), "even custom types are refused");
+        assert_eq!(
+            b.on_message(&bytes, later),
+            vec![Action::Event(PeerEvent::Custom {
+                ty: 32769,
+                payload: b"hi".to_vec()
+            })]
+        );
+        assert!(
+            a.custom(32768, vec![]).is_err(),
+            "even custom types are refused"
+        );
         assert!(a.custom(100, vec![]).is_err());
     }
 
@@ -280,31 +361,53 @@ mod tests {
         let now = Instant::now();
         // Something other than init first.
         let (mut a, _) = PeerSession::new(Features::our_init(), regtest(), now);
-        let ping = Message::Ping(Ping { num_pong_bytes: 1, ignored: vec![] }).encode().expect("ping");
-        assert!(matches!(a.on_message(&ping, now).last(), Some(Action::Disconnect(r)) if r.contains("expected init")));
+        let ping = Message::Ping(Ping {
+            num_pong_bytes: 1,
+            ignored: vec![],
+        })
+        .encode()
+        .expect("ping");
+        assert!(
+            matches!(a.on_message(&ping, now).last(), Some(Action::Disconnect(r)) if r.contains("expected init"))
+        );
         // Wrong network.
         let (mut a, _) = PeerSession::new(Features::our_init(), regtest(), now);
-        let (_, Action::Send(mainnet_init)) =
-            PeerSession::new(Features::our_init(), ChainHash::for_network(bitcoin::Network::Bitcoin), now)
-        else {
+        let (_, Action::Send(mainnet_init)) = PeerSession::new(
+            Features::our_init(),
+            ChainHash::for_network(bitcoin::Network::Bitcoin),
+            now,
+        ) else {
             panic!()
         };
-        assert!(matches!(a.on_message(&mainnet_init, now).last(), Some(Action::Disconnect(r)) if r.contains("network")));
+        assert!(
+            matches!(a.on_message(&mainnet_init, now).last(), Some(Action::Disconnect(r)) if r.contains("network"))
+        );
         // Unknown even message; garbage.
         let (mut a, _) = ready_pair(now);
-        assert!(matches!(a.on_message(&[0x00, 0x64, 1, 2], now).last(), Some(Action::Disconnect(r)) if r.contains("even")));
+        assert!(
+            matches!(a.on_message(&[0x00, 0x64, 1, 2], now).last(), Some(Action::Disconnect(r)) if r.contains("even"))
+        );
         let (mut a, _) = ready_pair(now);
-        assert!(matches!(a.on_message(&[0x00], now).last(), Some(Action::Disconnect(_))));
+        assert!(matches!(
+            a.on_message(&[0x00], now).last(),
+            Some(Action::Disconnect(_))
+        ));
         // Pong timeout.
         let (mut a, _) = ready_pair(now);
         assert_eq!(sent(&a.on_tick(now + PING_INTERVAL)).len(), 1);
-        assert!(matches!(a.on_tick(now + PING_INTERVAL + PONG_TIMEOUT + Duration::from_secs(1)).last(), Some(Action::Disconnect(r)) if r.contains("timeout")));
+        assert!(
+            matches!(a.on_tick(now + PING_INTERVAL + PONG_TIMEOUT + Duration::from_secs(1)).last(), Some(Action::Disconnect(r)) if r.contains("timeout"))
+        );
         // A required feature we do not know.
         let (mut a, _) = PeerSession::new(Features::our_init(), regtest(), now);
         let mut f = Features::our_init();
         f.set_bit(200);
-        let (_, Action::Send(odd_init)) = PeerSession::new(f, regtest(), now) else { panic!() };
-        assert!(matches!(a.on_message(&odd_init, now).last(), Some(Action::Disconnect(r)) if r.contains("features")));
+        let (_, Action::Send(odd_init)) = PeerSession::new(f, regtest(), now) else {
+            panic!()
+        };
+        assert!(
+            matches!(a.on_message(&odd_init, now).last(), Some(Action::Disconnect(r)) if r.contains("features"))
+        );
     }
 
     proptest::proptest! {

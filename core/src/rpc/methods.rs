@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use lumen_sdk::api::{GetInfo, Help, HelpEntry, ListDatastore, StopResult};
+use lumen_sdk::api::{
+    GetInfo, Help, HelpEntry, ListDatastore, NetAddress, OurFeatures, StopResult,
+};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -10,6 +12,7 @@ use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
 use crate::chain::ChainSource;
 use crate::config::Network;
 use crate::datastore::{Datastore, Mode};
+use crate::peer::PeerManager;
 
 /// What `getinfo` reports about the node itself.
 #[derive(Debug, Clone)]
@@ -68,6 +71,7 @@ pub fn register_builtins(
     datastore: Arc<Datastore>,
     shutdown: mpsc::Sender<ShutdownRequest>,
     chain: Option<Arc<dyn ChainSource>>,
+    peers: Arc<PeerManager>,
 ) -> Result<(), String> {
     let id = identity.clone();
     dispatcher.register(method(
@@ -77,6 +81,7 @@ pub fn register_builtins(
         move |_p| {
             let id = id.clone();
             let chain = chain.clone();
+            let peers = peers.clone();
             async move {
                 let blockheight = match &chain {
                     Some(c) => {
@@ -93,18 +98,35 @@ pub fn register_builtins(
                     color: id.color,
                     // Peers, channels and the chain are not wired in yet: these are
                     // the true values for a node without those subsystems.
-                    num_peers: 0,
+                    num_peers: peers.list().len() as u32,
                     num_pending_channels: 0,
                     num_active_channels: 0,
                     num_inactive_channels: 0,
                     address: Vec::new(),
-                    binding: Some(Vec::new()),
+                    binding: Some(
+                        peers
+                            .bound()
+                            .iter()
+                            .map(|a| NetAddress {
+                                kind: if a.is_ipv4() { "ipv4" } else { "ipv6" }.to_string(),
+                                address: Some(a.ip().to_string()),
+                                port: Some(a.port()),
+                                socket: None,
+                            })
+                            .collect(),
+                    ),
                     version: VERSION.to_string(),
                     blockheight,
                     network: id.network.to_string(),
                     fees_collected_msat: 0,
                     lightning_dir: id.datadir,
-                    our_features: None,
+                    our_features: Some(OurFeatures {
+                        init: hex::encode(peers.our_features().to_be_bytes()),
+                        node: hex::encode(crate::wire::Features::our_node().to_be_bytes()),
+                        // No channels are announced and no invoices made yet.
+                        channel: String::new(),
+                        invoice: String::new(),
+                    }),
                     warning_bitcoind_sync: None,
                 })
             }

@@ -13,6 +13,7 @@ pub mod dev;
 pub mod http;
 pub mod methods;
 pub mod params;
+pub mod peers;
 pub mod unix;
 
 use std::collections::BTreeMap;

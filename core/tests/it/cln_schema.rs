@@ -68,7 +68,11 @@ fn responses_validate_against_core_lightning_schemas() {
     );
 
     let tmp = tempfile::tempdir().expect("tempdir");
-    let node = Node::start(tmp.path());
+    let node = Node::start_with(&tmp.path().join("a"), &["--peer-listen", "127.0.0.1:0"]);
+    let other = Node::start_with(&tmp.path().join("b"), &["--peer-listen", "127.0.0.1:0"]);
+    let other_info = other.ok("getinfo", json!({}));
+    let other_id = other_info["id"].as_str().expect("id").to_string();
+    let other_port = other_info["binding"][0]["port"].as_u64().expect("port");
     let mut checked = Vec::new();
     let mut check = |method: &str, params: Value| {
         validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
@@ -97,7 +101,20 @@ fn responses_validate_against_core_lightning_schemas() {
     check("deldatastore", json!({"key": ["s", "bin"]}));
     check("help", json!({}));
     check("help", json!({"command": "datastore"}));
-    assert_eq!(checked.len(), 11);
+    check(
+        "connect",
+        json!({"id": other_id, "host": "127.0.0.1", "port": other_port}),
+    );
+    check("getinfo", json!({}));
+    check("listpeers", json!({}));
+    check("listpeers", json!({"id": other_id}));
+    check(
+        "sendcustommsg",
+        json!({"node_id": other_id, "msg": "80010203"}),
+    );
+    check("disconnect", json!({"id": other_id}));
+    check("listpeers", json!({}));
+    assert_eq!(checked.len(), 18);
 
     // `stop` last.
     let params = json!({});

@@ -1,0 +1,9 @@
+//! Integration tests: tapd test vectors, property tests and throughput
+//! measurements, in one test binary.
+
+// Test-only binary: unwrap() on fixture data is the point (fail loudly).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod mssmt_props;
+mod mssmt_vectors;

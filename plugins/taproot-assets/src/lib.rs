@@ -8,10 +8,15 @@
 //! * [`mssmt`]: the merkle-sum sparse Merkle tree behind a small
 //!   [`mssmt::TreeStore`] trait (in-memory store only), with inclusion and
 //!   exclusion proofs and the compressed proof encoding.
+//! * [`asset`]: the asset leaf (V0/V1; unknown versions parse): genesis and
+//!   asset ID, PrevID, witnesses, split commitments, script and group keys
+//!   (the tweaked group key only), TLV encode/decode, the MS-SMT leaf form,
+//!   burn keys; plus tapd's JSON test-vector shapes.
 //!
 //! Not implemented yet: commitments, proofs and proof files, addresses, the
 //! VM, vPSBTs, universe sync, minting, transfers and asset channels. The node
 //! does not load this plugin today.
 
+pub mod asset;
 pub mod encoding;
 pub mod mssmt;

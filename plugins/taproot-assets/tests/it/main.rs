@@ -4,6 +4,8 @@
 // Test-only binary: unwrap() on fixture data is the point (fail loudly).
 #![allow(clippy::unwrap_used)]
 
+mod asset_props;
+mod asset_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;

@@ -12,11 +12,17 @@
 //!   asset ID, PrevID, witnesses, split commitments, script and group keys
 //!   (the tweaked group key only), TLV encode/decode, the MS-SMT leaf form,
 //!   burn keys; plus tapd's JSON test-vector shapes.
+//! * [`address`]: tap addresses V0–V2 (TLV payload, bech32m without the
+//!   90-character limit, HRPs per network); [`tapscript`] sibling preimages.
 //!
-//! Not implemented yet: commitments, proofs and proof files, addresses, the
-//! VM, vPSBTs, universe sync, minting, transfers and asset channels. The node
-//! does not load this plugin today.
+//! Not implemented yet: deriving an address's on-chain output key, V2
+//! unique script keys, group key reveals and group witnesses, asset and
+//! TapCommitments, proofs and proof files, the VM, vPSBTs, universe sync,
+//! minting, transfers and asset channels. The MS-SMT has no persistent store
+//! and no compacted variant. The node does not load this plugin today.
 
+pub mod address;
 pub mod asset;
 pub mod encoding;
 pub mod mssmt;
+pub mod tapscript;

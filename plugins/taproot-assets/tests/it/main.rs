@@ -4,6 +4,7 @@
 // Test-only binary: unwrap() on fixture data is the point (fail loudly).
 #![allow(clippy::unwrap_used)]
 
+mod address_vectors;
 mod asset_props;
 mod asset_vectors;
 mod common;

@@ -5,9 +5,11 @@
 //! * [`encoding`]: BigSize and TLV streams with tapd's rules (strictly
 //!   ascending types, unknown odd types kept and re-emitted, unknown even
 //!   types rejected), with typed decode errors.
-//! * [`mssmt`]: the merkle-sum sparse Merkle tree behind a small
-//!   [`mssmt::TreeStore`] trait (in-memory store only), with inclusion and
-//!   exclusion proofs and the compressed proof encoding.
+//! * [`mssmt`]: the merkle-sum sparse Merkle tree, full
+//!   ([`mssmt::MsSmt`] over [`mssmt::TreeStore`]) and compacted
+//!   ([`mssmt::CompactedTree`] over [`mssmt::CompactStore`]), in-memory
+//!   stores only, with inclusion and exclusion proofs, the sum-overflow rule
+//!   and the compressed proof encoding.
 //! * [`asset`]: the asset leaf (V0/V1; unknown versions parse): genesis and
 //!   asset ID, PrevID, witnesses, split commitments, script and group keys
 //!   (the tweaked group key only), TLV encode/decode, the MS-SMT leaf form,
@@ -18,8 +20,7 @@
 //! Not implemented yet: deriving an address's on-chain output key, V2
 //! unique script keys, group key reveals and group witnesses, asset and
 //! TapCommitments, proofs and proof files, the VM, vPSBTs, universe sync,
-//! minting, transfers and asset channels. The MS-SMT has no persistent store
-//! and no compacted variant. The node does not load this plugin today.
+//! minting, transfers and asset channels. The MS-SMT has no persistent store. The node does not load this plugin today.
 
 pub mod address;
 pub mod asset;

@@ -6,11 +6,13 @@
 //! overflows `u64` is an error. Path bit `d` of a key is
 //! `(key[d / 8] >> (d % 8)) & 1` (least-significant bit first in each byte).
 
+mod compacted;
 mod node;
 mod proof;
 mod store;
 mod tree;
 
+pub use compacted::{Child, CompactStore, CompactedTree, MemoryCompactStore};
 pub use node::{EMPTY_LEAF_HASH, EMPTY_ROOT_HASH, Leaf, Node, NodeHash, bit_index, empty_tree};
 pub use proof::{CompressedProof, CompressedProofError, Proof, ProofError};
 pub use store::{MemoryStore, StoreError, TreeStore};

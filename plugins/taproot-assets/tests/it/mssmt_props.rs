@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use lumen_plugin_taproot_assets::mssmt::{
-    CompressedProof, Leaf, MemoryStore, MsSmt, Node, NodeHash, Proof, empty_tree,
+    CompactedTree, CompressedProof, Leaf, MemoryCompactStore, MemoryStore, MsSmt, Node, NodeHash,
+    Proof, empty_tree,
 };
 use proptest::prelude::*;
 
@@ -54,16 +55,19 @@ proptest! {
     #[test]
     fn tree_matches_model(ops in proptest::collection::vec(op(), 1..40)) {
         let mut tree = MsSmt::new(MemoryStore::new());
+        let mut compact = CompactedTree::new(MemoryCompactStore::new());
         let mut model: BTreeMap<[u8; 32], Leaf> = BTreeMap::new();
         for op in &ops {
             match op {
                 Op::Insert(k, v, s) => {
                     let leaf = Leaf::new(v.clone(), u64::from(*s));
                     tree.insert(key_of(*k), leaf.clone()).unwrap();
+                    compact.insert(key_of(*k), leaf.clone()).unwrap();
                     if leaf.is_empty() { model.remove(&key_of(*k)); } else { model.insert(key_of(*k), leaf); }
                 }
                 Op::Delete(k) => {
                     tree.delete(key_of(*k)).unwrap();
+                    compact.delete(key_of(*k)).unwrap();
                     model.remove(&key_of(*k));
                 }
             }
@@ -71,15 +75,21 @@ proptest! {
         let entries: Vec<_> = model.iter().map(|(k, l)| (*k, l.clone())).collect();
         let root = tree.root().unwrap();
         prop_assert_eq!(root, model_root(&entries, 0));
+        prop_assert_eq!(compact.root().unwrap(), root);
         prop_assert_eq!(tree.store().leaf_count(), model.len());
         if model.is_empty() {
             prop_assert_eq!(tree.store().branch_count(), 0);
+            prop_assert_eq!(compact.store().branch_count(), 0);
         }
+        // Compaction never stores more branches than the full tree.
+        prop_assert!(compact.store().branch_count() <= tree.store().branch_count());
         for i in 0..=255u8 {
             let key = key_of(i);
             let leaf = model.get(&key).cloned().unwrap_or_default();
             prop_assert_eq!(tree.get(&key).unwrap(), leaf.clone());
+            prop_assert_eq!(compact.get(&key).unwrap(), leaf.clone());
             let proof = tree.merkle_proof(&key).unwrap();
+            prop_assert_eq!(&compact.merkle_proof(&key).unwrap(), &proof);
             prop_assert!(proof.verify_inclusion(&root, &key, &leaf));
             // Compressed round trip.
             let bytes = proof.compress().encode();
@@ -158,6 +168,53 @@ fn wrong_length_proof_is_rejected() {
         nodes: vec![empty_tree()[256]; 255],
     };
     assert!(proof.root(&[0; 32], &Leaf::empty()).is_err());
+}
+
+/// Compacted tree throughput; `LUMEN_MSSMT_BENCH_LEAVES` overrides the
+/// 10,000 leaves (e.g. 1000000 in release).
+#[test]
+fn mssmt_compacted_throughput_10k() {
+    use std::time::Instant;
+    let n: u32 = std::env::var("LUMEN_MSSMT_BENCH_LEAVES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let key = |i: u32| -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(i.to_be_bytes()).into()
+    };
+    let leaf = |i: u32| Leaf::new(i.to_be_bytes().to_vec(), u64::from(i) + 1);
+    let mut tree = CompactedTree::new(MemoryCompactStore::new());
+    let t = Instant::now();
+    for i in 0..n {
+        tree.insert(key(i), leaf(i)).unwrap();
+    }
+    let insert = t.elapsed();
+    let root = tree.root().unwrap();
+    let samples = n.min(2_000);
+    let t = Instant::now();
+    let proofs: Vec<_> = (0..samples)
+        .map(|i| tree.merkle_proof(&key(i)).unwrap())
+        .collect();
+    let gen_t = t.elapsed();
+    let t = Instant::now();
+    for (i, p) in proofs.iter().enumerate() {
+        assert!(p.verify_inclusion(&root, &key(i as u32), &leaf(i as u32)));
+    }
+    let ver_t = t.elapsed();
+    println!(
+        "MSSMT-compacted [{profile}] {n} leaves: insert {:.0}/s ({:?} total); proof gen {:.0}/s, verify {:.0}/s ({samples} samples); {} stored branches",
+        f64::from(n) / insert.as_secs_f64(),
+        insert,
+        f64::from(samples) / gen_t.as_secs_f64(),
+        f64::from(samples) / ver_t.as_secs_f64(),
+        tree.store().branch_count()
+    );
 }
 
 /// Throughput at 10,000 leaves. Prints numbers; the build profile is part

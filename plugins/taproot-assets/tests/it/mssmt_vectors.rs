@@ -1,7 +1,8 @@
 //! `mssmt/*.json` vectors.
 
 use lumen_plugin_taproot_assets::mssmt::{
-    CompressedProof, Leaf, MemoryStore, MsSmt, NodeHash, Proof, TreeError,
+    CompactedTree, CompressedProof, Leaf, MemoryCompactStore, MemoryStore, MsSmt, NodeHash, Proof,
+    TreeError,
 };
 use serde_json::Value;
 
@@ -61,6 +62,26 @@ fn run_file(name: &str) -> Option<(usize, usize)> {
             tree.insert(*key, leaf.clone()).unwrap();
         }
         let root = tree.root().unwrap();
+        // The compacted tree, same operations, same root and proofs.
+        let mut compact = CompactedTree::new(MemoryCompactStore::new());
+        for (key, leaf) in &all {
+            if inserted.contains(key) {
+                compact.insert(*key, leaf.clone()).unwrap();
+            }
+        }
+        for key in &deleted {
+            compact.delete(*key).unwrap();
+        }
+        for (key, leaf) in &replaced {
+            compact.insert(*key, leaf.clone()).unwrap();
+        }
+        assert_eq!(compact.root().unwrap(), root, "{name}: compacted");
+        for key in inserted.iter().chain(&deleted) {
+            assert_eq!(
+                compact.merkle_proof(key).unwrap(),
+                tree.merkle_proof(key).unwrap()
+            );
+        }
         assert_eq!(
             root.hash,
             NodeHash(hex32(case["root_hash"].as_str().unwrap())),

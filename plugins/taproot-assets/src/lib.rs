@@ -20,7 +20,8 @@
 //! Not implemented yet: deriving an address's on-chain output key, V2
 //! unique script keys, group key reveals and group witnesses, asset and
 //! TapCommitments, proofs and proof files, the VM, vPSBTs, universe sync,
-//! minting, transfers and asset channels. The MS-SMT has no persistent store. The node does not load this plugin today.
+//! minting, transfers and asset channels. The MS-SMT has no persistent
+//! store. The node does not load this plugin today.
 
 pub mod address;
 pub mod asset;

@@ -105,9 +105,10 @@ pub fn empty_tree() -> &'static [Node; MAX_TREE_LEVELS + 1] {
     })
 }
 
-/// Bit `idx` of the key path: `(key[idx / 8] >> (idx % 8)) & 1`.
+/// Bit `idx` of the key path: `(key[idx / 8] >> (idx % 8)) & 1` (0 for
+/// `idx >= 256`).
 pub fn bit_index(idx: usize, key: &[u8; 32]) -> u8 {
-    (key[idx / 8] >> (idx % 8)) & 1
+    key.get(idx / 8).map_or(0, |b| (b >> (idx % 8)) & 1)
 }
 
 #[cfg(test)]

@@ -174,3 +174,44 @@ fn mssmt_tree_proofs_file_is_absent() {
         println!("NOTICE: mssmt_tree_proofs.json not available, skipping");
     }
 }
+
+/// Every compressed MS-SMT proof inside tapd's proof vectors (asset and
+/// TapCommitment levels, split commitments) decodes, decompresses to 256
+/// siblings, and re-encodes byte for byte.
+#[test]
+fn compressed_proofs_in_proof_vectors_roundtrip() {
+    let Some(v) = load_json("proof/proof_tlv_encoding_generated.json") else {
+        return;
+    };
+    fn walk(v: &Value, parent: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    if k == "proof"
+                        && matches!(
+                            parent,
+                            "asset_proof" | "taproot_asset_proof" | "split_commitment"
+                        )
+                        && let Some(s) = child.as_str()
+                    {
+                        found.push(s.to_owned());
+                    }
+                    walk(child, k, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, parent, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&v, "", &mut found);
+    assert_eq!(found.len(), 28);
+    for h in &found {
+        let bytes = hex::decode(h).unwrap();
+        let cp = CompressedProof::decode(&bytes).unwrap();
+        assert_eq!(cp.encode(), bytes);
+        let proof = cp.decompress().unwrap();
+        assert_eq!(proof.nodes.len(), 256);
+        assert_eq!(proof.compress().encode(), bytes);
+    }
+}

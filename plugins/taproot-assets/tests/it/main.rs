@@ -1,0 +1,12 @@
+//! Integration tests: tapd test vectors, property tests and throughput
+//! measurements, in one test binary.
+
+// Test-only binary: unwrap() on fixture data is the point (fail loudly).
+#![allow(clippy::unwrap_used)]
+
+mod address_vectors;
+mod asset_props;
+mod asset_vectors;
+mod common;
+mod mssmt_props;
+mod mssmt_vectors;

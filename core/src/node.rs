@@ -124,7 +124,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let chain: Option<Arc<dyn ChainSource>> = embedded.clone().map(|c| c as Arc<dyn ChainSource>);
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
-    let peers = PeerManager::new(signer.clone(), config.network.to_bitcoin());
+    let peers = PeerManager::with_store(
+        signer.clone(),
+        config.network.to_bitcoin(),
+        Some(store.clone()),
+    );
+    let reconnector = peers.spawn_reconnector();
     for addr in &config.peer_listen {
         let bound = peers
             .listen(*addr)
@@ -240,6 +245,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = reply.send(());
         dispatcher.wait_idle(0).await;
     }
+    reconnector.abort();
     let _ = chain_rpc_stop.send(true);
     if let Some(t) = chain_rpc_task {
         let _ = t.await;

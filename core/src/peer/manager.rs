@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::session::{Action, PeerEvent, PeerSession};
 use crate::signer::Signer;
+use crate::store::{Batch, KeyCodec, Record, Store, Tree};
 use crate::transport::{self, Connection};
 use crate::wire::{ChainHash, Features};
 
@@ -19,6 +20,48 @@ use crate::wire::{ChainHash, Features};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Messages queued for one peer before senders wait.
 pub const SEND_QUEUE: usize = 256;
+
+/// Longest wait between reconnection attempts to a saved peer.
+pub const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(60);
+
+/// A saved peer's node id (33 bytes, compressed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedPeerId(pub PublicKey);
+
+impl KeyCodec for SavedPeerId {
+    fn encode_key(&self) -> Vec<u8> {
+        self.0.serialize().to_vec()
+    }
+    fn decode_key(bytes: &[u8]) -> Result<Self, String> {
+        PublicKey::from_slice(bytes)
+            .map(SavedPeerId)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Where to reach a saved peer. Record version 1: the address as UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedPeerAddr(pub SocketAddr);
+
+impl Record for SavedPeerAddr {
+    const VERSION: u8 = 1;
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0.to_string().as_bytes());
+    }
+    fn decode_body(version: u8, body: &[u8]) -> Result<Self, String> {
+        if version != 1 {
+            return Err(format!("unknown saved-peer record version {version}"));
+        }
+        let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+        text.parse()
+            .map(SavedPeerAddr)
+            .map_err(|e| format!("bad address {text:?}: {e}"))
+    }
+}
+
+/// Peers we connected out to and keep: reconnected at start and after a drop,
+/// until `disconnect` forgets them. Owned by the peer manager.
+const SAVED_PEERS: Tree<SavedPeerId, SavedPeerAddr> = Tree::new("peers");
 
 /// A connected peer, as `listpeers` and `connect` show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +142,22 @@ pub struct PeerManager {
     next_conn: AtomicU64,
     events: broadcast::Sender<PeerNotification>,
     bound: Mutex<Vec<SocketAddr>>,
+    store: Option<Arc<Store>>,
 }
 
 impl PeerManager {
-    /// A manager for `network`, using the signer's node key.
+    /// A manager for `network`, using the signer's node key. With a store,
+    /// outbound peers are saved and reconnected.
     pub fn new(signer: Arc<Signer>, network: bitcoin::Network) -> Arc<PeerManager> {
+        Self::with_store(signer, network, None)
+    }
+
+    /// As [`PeerManager::new`], saving peers in `store`.
+    pub fn with_store(
+        signer: Arc<Signer>,
+        network: bitcoin::Network,
+        store: Option<Arc<Store>>,
+    ) -> Arc<PeerManager> {
         let (events, _) = broadcast::channel(1024);
         Arc::new(PeerManager {
             signer,
@@ -113,6 +167,88 @@ impl PeerManager {
             next_conn: AtomicU64::new(1),
             events,
             bound: Mutex::new(Vec::new()),
+            store,
+        })
+    }
+
+    /// Saved peers.
+    pub fn saved(&self) -> Vec<(PublicKey, SocketAddr)> {
+        let Some(store) = &self.store else {
+            return Vec::new();
+        };
+        match store.scan_prefix(&SAVED_PEERS, &[]) {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|(SavedPeerId(id), SavedPeerAddr(a))| (id, a))
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read saved peers");
+                Vec::new()
+            }
+        }
+    }
+
+    fn save(&self, id: PublicKey, addr: SocketAddr) {
+        if let Some(store) = &self.store {
+            let mut b = Batch::default();
+            b.put(&SAVED_PEERS, &SavedPeerId(id), &SavedPeerAddr(addr));
+            if let Err(e) = store.commit(b) {
+                tracing::error!(peer = %id, error = %e, "cannot save peer");
+            }
+        }
+    }
+
+    fn forget(&self, id: &PublicKey) {
+        if let Some(store) = &self.store {
+            let mut b = Batch::default();
+            b.delete(&SAVED_PEERS, &SavedPeerId(*id));
+            if let Err(e) = store.commit(b) {
+                tracing::error!(peer = %id, error = %e, "cannot forget peer");
+            }
+        }
+    }
+
+    /// Keep saved peers connected: try each one that is not connected, with
+    /// exponential backoff per peer (1 s doubling to [`MAX_RECONNECT_BACKOFF`]).
+    pub fn spawn_reconnector(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut state: HashMap<PublicKey, (Instant, Duration)> = HashMap::new();
+            let in_flight: Arc<Mutex<std::collections::HashSet<PublicKey>>> = Arc::default();
+            let mut ticker = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                ticker.tick().await;
+                let now = Instant::now();
+                for (id, addr) in this.saved() {
+                    if this.get(&id).is_some() {
+                        state.remove(&id);
+                        continue;
+                    }
+                    let busy = in_flight.lock().map(|s| s.contains(&id)).unwrap_or(true);
+                    let (next, backoff) = state.entry(id).or_insert((now, Duration::from_secs(1)));
+                    if busy || now < *next {
+                        continue;
+                    }
+                    *next = now + *backoff;
+                    *backoff = (*backoff * 2).min(MAX_RECONNECT_BACKOFF);
+                    if let Ok(mut s) = in_flight.lock() {
+                        s.insert(id);
+                    }
+                    let pm = this.clone();
+                    let in_flight = in_flight.clone();
+                    tokio::spawn(async move {
+                        match pm.connect_inner(id, addr).await {
+                            Ok(_) => tracing::info!(peer = %id, %addr, "reconnected to saved peer"),
+                            Err(e) => {
+                                tracing::info!(peer = %id, error = %e, "reconnect failed; will retry")
+                            }
+                        }
+                        if let Ok(mut s) = in_flight.lock() {
+                            s.remove(&id);
+                        }
+                    });
+                }
+            }
         })
     }
 
@@ -170,8 +306,19 @@ impl PeerManager {
         Ok(local)
     }
 
-    /// Connect to `id` at `addr`; returns once `init` is exchanged.
+    /// Connect to `id` at `addr`; returns once `init` is exchanged. The peer
+    /// is saved (with a store) and kept connected until `disconnect`.
     pub async fn connect(
+        self: &Arc<Self>,
+        id: PublicKey,
+        addr: SocketAddr,
+    ) -> Result<PeerInfo, PeerError> {
+        let info = self.connect_inner(id, addr).await?;
+        self.save(id, addr);
+        Ok(info)
+    }
+
+    async fn connect_inner(
         self: &Arc<Self>,
         id: PublicKey,
         addr: SocketAddr,
@@ -223,8 +370,9 @@ impl PeerManager {
             .ok_or(PeerError::NotConnected(*id))
     }
 
-    /// Close the connection to `id`.
+    /// Close the connection to `id` and stop reconnecting to it.
     pub async fn disconnect(&self, id: &PublicKey) -> Result<(), PeerError> {
+        self.forget(id);
         let tx = self.commands(id)?;
         let _ = tx.send(Command::Disconnect).await;
         // Wait until the task has removed it, so `listpeers` agrees.

@@ -255,3 +255,80 @@ fn hostile_peers_are_disconnected_and_the_node_stays_up() {
     // Still serving.
     assert_eq!(node.ok("getinfo", json!({}))["num_peers"], 0);
 }
+
+#[test]
+fn saved_peers_are_reconnected_until_disconnect() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let b_port = crate::support::free_port();
+    let mut a = Node::start(&tmp.path().join("a"));
+    let a_id = a.ok("getinfo", json!({}))["id"].clone();
+    let mut b = Node::start_with(
+        &tmp.path().join("b"),
+        &["--peer-listen", &format!("127.0.0.1:{b_port}")],
+    );
+    let b_id = b.ok("getinfo", json!({}))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    a.ok(
+        "connect",
+        json!({"id": format!("{b_id}@127.0.0.1:{b_port}")}),
+    );
+    let connected = |n: &Node, id: &Value| {
+        n.ok("listpeers", json!({}))["peers"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|x| &x["id"] == id))
+    };
+
+    // A restarts: it reconnects to B by itself.
+    assert!(a.signal_and_wait(libc::SIGTERM).success());
+    a.restart();
+    assert!(
+        wait_until(Duration::from_secs(15), || connected(&a, &json!(b_id))),
+        "A reconnects after its restart"
+    );
+
+    // B goes away and comes back on the same address: A reconnects.
+    assert!(b.signal_and_wait(libc::SIGTERM).success());
+    assert!(wait_until(Duration::from_secs(10), || !connected(
+        &a,
+        &json!(b_id)
+    )));
+    b.restart();
+    assert!(
+        wait_until(Duration::from_secs(20), || connected(&b, &a_id)),
+        "A reconnects after B's restart"
+    );
+
+    // `disconnect` forgets: no reconnection after A restarts.
+    a.ok("disconnect", json!({"id": b_id}));
+    assert!(a.signal_and_wait(libc::SIGTERM).success());
+    a.restart();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !connected(&a, &json!(b_id)),
+        "a disconnected peer stays disconnected"
+    );
+}
+
+#[test]
+fn a_field_longer_than_its_message_disconnects() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (node, id, port) = listening_node(tmp.path());
+    let (mut s, mut session) = handshake(port, id);
+    s.write_all(&session.encrypt(&our_init_bytes()).expect("encrypt"))
+        .expect("write");
+    // `warning` (type 1): channel_id, then a u16 length of 1000 with 3 bytes after it.
+    let mut bogus = vec![0x00, 0x01];
+    bogus.extend_from_slice(&[0u8; 32]);
+    bogus.extend_from_slice(&1000u16.to_be_bytes());
+    bogus.extend_from_slice(b"abc");
+    s.write_all(&session.encrypt(&bogus).expect("encrypt"))
+        .expect("write");
+    assert!(
+        closed_by_peer(&mut s),
+        "a length past the end of the message must disconnect"
+    );
+    assert!(node.log().contains("malformed message"), "{}", node.log());
+    assert_eq!(node.ok("getinfo", json!({}))["num_peers"], 0);
+}

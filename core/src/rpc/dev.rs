@@ -13,24 +13,38 @@ pub const MAX_DEV_MINE: u32 = 1000;
 
 /// Register `dev-mine`.
 pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<(), String> {
-    dispatcher.register(Method {
-        name: "dev-mine".to_string(),
-        params: vec![ParamSpec::req("blocks"), ParamSpec::req("address")],
-        description: format!(
-            "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}}."
-        ),
-        handler: Arc::new(move |p| {
+    let description = format!(
+        "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}}."
+    );
+    dispatcher.register(Method::new(
+        "dev-mine",
+        &[ParamSpec::req("blocks"), ParamSpec::req("address")],
+        &description,
+        move |p| {
             let chain = chain.clone();
-            Box::pin(async move {
+            async move {
                 let blocks: u32 = p.require("blocks")?;
                 if blocks == 0 || blocks > MAX_DEV_MINE {
-                    return Err(RpcError::invalid_param("blocks", format!("must be 1..{MAX_DEV_MINE}, got {blocks}")));
+                    return Err(RpcError::invalid_param(
+                        "blocks",
+                        format!("must be 1..{MAX_DEV_MINE}, got {blocks}"),
+                    ));
                 }
                 let text: String = p.require("address")?;
                 let address = bitcoin::Address::from_str(&text)
-                    .map_err(|e| RpcError::invalid_param("address", format!("'{text}' is not an address: {e}")))?
+                    .map_err(|e| {
+                        RpcError::invalid_param(
+                            "address",
+                            format!("'{text}' is not an address: {e}"),
+                        )
+                    })?
                     .require_network(bitcoin::Network::Regtest)
-                    .map_err(|_| RpcError::invalid_param("address", format!("'{text}' is not a regtest address")))?;
+                    .map_err(|_| {
+                        RpcError::invalid_param(
+                            "address",
+                            format!("'{text}' is not a regtest address"),
+                        )
+                    })?;
                 let payout = address.script_pubkey();
                 let (hashes, height) = tokio::task::spawn_blocking(move || {
                     let hashes = chain.mine(blocks, &payout)?;
@@ -44,7 +58,7 @@ pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<()
                     "blockheight": height,
                     "blockhashes": hashes.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
                 }))
-            })
-        }),
-    })
+            }
+        },
+    ))
 }

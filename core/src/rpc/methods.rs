@@ -8,7 +8,7 @@ use lumen_sdk::api::{
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
+use super::{Dispatcher, Method, ParamSpec, RpcError};
 use crate::chain::ChainSource;
 use crate::config::Network;
 use crate::datastore::{Datastore, Mode};
@@ -40,19 +40,6 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(format!("serialising result: {e}")))
 }
 
-fn method<F, Fut>(name: &str, params: &[ParamSpec], description: &str, f: F) -> Method
-where
-    F: Fn(Params) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Value, RpcError>> + Send + 'static,
-{
-    Method {
-        name: name.to_string(),
-        params: params.to_vec(),
-        description: description.to_string(),
-        handler: Arc::new(move |p| Box::pin(f(p))),
-    }
-}
-
 /// Run blocking store work off the async threads.
 async fn blocking<T, F>(f: F) -> Result<T, RpcError>
 where
@@ -74,7 +61,7 @@ pub fn register_builtins(
     peers: Arc<PeerManager>,
 ) -> Result<(), String> {
     let id = identity.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "getinfo",
         &[],
         "Show the node's identity and state.",
@@ -134,7 +121,7 @@ pub fn register_builtins(
     ))?;
 
     let weak = Arc::downgrade(dispatcher);
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "help",
         &[ParamSpec::opt("command")],
         "List every method with its parameters, or just {command}.",
@@ -165,7 +152,7 @@ pub fn register_builtins(
         },
     ))?;
 
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "stop",
         &[],
         "Shut the node down: finish in-flight calls, flush the store, exit.",
@@ -187,7 +174,7 @@ pub fn register_builtins(
     ))?;
 
     let ds = datastore.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "datastore",
         &[
             ParamSpec::req("key"),
@@ -225,7 +212,7 @@ pub fn register_builtins(
     ))?;
 
     let ds = datastore.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "deldatastore",
         &[ParamSpec::req("key"), ParamSpec::opt("generation")],
         "Delete the value at {key}, optionally only if it is at {generation}.",
@@ -240,7 +227,7 @@ pub fn register_builtins(
     ))?;
 
     let ds = datastore;
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "listdatastore",
         &[ParamSpec::opt("key")],
         "List the datastore at {key} (its value and its children), or the top level.",

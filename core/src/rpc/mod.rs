@@ -109,6 +109,20 @@ pub struct Method {
 }
 
 impl Method {
+    /// A method from an async function of its validated parameters.
+    pub fn new<F, Fut>(name: &str, params: &[ParamSpec], description: &str, f: F) -> Method
+    where
+        F: Fn(Params) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+    {
+        Method {
+            name: name.to_string(),
+            params: params.to_vec(),
+            description: description.to_string(),
+            handler: Arc::new(move |p| Box::pin(f(p))),
+        }
+    }
+
     /// `name req [opt] …`, as `help` prints it.
     pub fn usage(&self) -> String {
         let mut s = self.name.clone();

@@ -50,19 +50,6 @@ fn peer_error(e: PeerError) -> RpcError {
     }
 }
 
-fn method<F, Fut>(name: &str, params: &[ParamSpec], description: &str, f: F) -> Method
-where
-    F: Fn(Params) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Value, RpcError>> + Send + 'static,
-{
-    Method {
-        name: name.to_string(),
-        params: params.to_vec(),
-        description: description.to_string(),
-        handler: Arc::new(move |p| Box::pin(f(p))),
-    }
-}
-
 /// Split `id[@host[:port]]` plus the separate `host`/`port` parameters.
 async fn resolve(p: &Params) -> Result<(PublicKey, Option<SocketAddr>), RpcError> {
     let raw: String = p.require("id")?;
@@ -106,7 +93,7 @@ async fn resolve(p: &Params) -> Result<(PublicKey, Option<SocketAddr>), RpcError
 /// Register the peer methods.
 pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), String> {
     let pm = peers.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "connect",
         &[
             ParamSpec::req("id"),
@@ -139,7 +126,7 @@ pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), 
     ))?;
 
     let pm = peers.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "disconnect",
         &[ParamSpec::req("id"), ParamSpec::opt("force")],
         "Close the connection to peer {id}.",
@@ -155,7 +142,7 @@ pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), 
     ))?;
 
     let pm = peers.clone();
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "listpeers",
         &[ParamSpec::opt("id"), ParamSpec::opt("level")],
         "List connected peers, or just {id}.",
@@ -186,7 +173,7 @@ pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), 
     ))?;
 
     let pm = peers;
-    dispatcher.register(method(
+    dispatcher.register(Method::new(
         "sendcustommsg",
         &[ParamSpec::req("node_id"), ParamSpec::req("msg")],
         "Send {msg} (hex: 2-byte odd type >= 32768, then payload) to peer {node_id}.",

@@ -12,6 +12,7 @@ pub mod datadir;
 pub mod datastore;
 pub mod logging;
 pub mod node;
+pub mod onion;
 pub mod peer;
 pub mod rpc;
 pub mod signer;

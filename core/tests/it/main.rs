@@ -7,6 +7,7 @@ mod chain_server;
 mod cln_schema;
 mod daemon;
 mod latency;
+mod onion;
 mod peers;
 mod pyln;
 mod rpc_errors;

@@ -1,0 +1,13 @@
+//! BOLT 4 onion routing (Sphinx). Pure code: no I/O.
+//!
+//! - [`crypto`]: shared secrets, blinding, key derivation, ChaCha20 streams.
+//! - [`packet`]: the 1366-byte packet: [`OnionPacket::build`] at the sender,
+//!   [`OnionPacket::peel`] at each hop.
+//! - [`payload`]: the hop payload TLV stream ([`HopPayload`]).
+
+pub mod crypto;
+pub mod packet;
+pub mod payload;
+
+pub use packet::{BuildError, Next, OnionPacket, PACKET_LEN, PeelError, Peeled};
+pub use payload::{HopPayload, PaymentData, Preimage};

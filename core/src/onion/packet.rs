@@ -1,0 +1,273 @@
+//! The 1366-byte onion packet: construction by the sender and peeling at
+//! each hop (BOLT 4 "Packet Construction", "Accepting and Forwarding a
+//! Payment").
+
+use bitcoin::secp256k1::{PublicKey, Scalar, Secp256k1, SecretKey, Signing, Verification};
+
+use super::crypto::{
+    KeyType, blinding_factor, ct_eq, derive_key, hmac_sha256, route_secrets, shared_secret,
+    xor_stream,
+};
+use crate::wire::bigsize::BigSize;
+use crate::wire::codec::{Reader, Writer};
+
+/// Size of `hop_payloads`.
+pub const HOP_PAYLOADS_LEN: usize = 1300;
+/// Size of a serialized packet: version, public key, payloads, HMAC.
+pub const PACKET_LEN: usize = 1 + 33 + HOP_PAYLOADS_LEN + 32;
+/// The only packet version.
+pub const VERSION: u8 = 0;
+const HMAC_LEN: usize = 32;
+
+/// Why a packet could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// No hops, or hop keys and payloads of different lengths.
+    #[error("route must have at least one hop and one payload per hop")]
+    BadRoute,
+    /// A payload was empty.
+    #[error("hop {0}: empty payload")]
+    EmptyPayload(usize),
+    /// The payloads (with length prefixes and HMACs) exceed 1300 bytes.
+    #[error("payloads need {0} bytes; at most 1300 fit")]
+    TooLarge(usize),
+    /// A blinding step produced an invalid key (negligible probability).
+    #[error("key blinding failed")]
+    Blinding,
+}
+
+/// Why a hop rejected a packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeelError {
+    /// The packet is not 1366 bytes.
+    #[error("onion packet is {0} bytes, not 1366")]
+    BadLength(usize),
+    /// Unknown version byte (`invalid_onion_version`).
+    #[error("unknown onion version {0}")]
+    BadVersion(u8),
+    /// The ephemeral key is not a valid point (`invalid_onion_key`).
+    #[error("invalid onion ephemeral key")]
+    BadPubkey,
+    /// The HMAC does not match (`invalid_onion_hmac`).
+    #[error("onion HMAC mismatch")]
+    BadHmac,
+    /// The decrypted payload is malformed (`invalid_onion_payload`).
+    #[error("invalid hop payload: {0}")]
+    BadPayload(&'static str),
+}
+
+/// A serialized-form onion packet.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OnionPacket {
+    /// Version byte (0).
+    pub version: u8,
+    /// Ephemeral public key for this hop.
+    pub public_key: PublicKey,
+    /// Obfuscated per-hop payloads.
+    pub hop_payloads: Box<[u8; HOP_PAYLOADS_LEN]>,
+    /// HMAC over `hop_payloads || associated_data`.
+    pub hmac: [u8; 32],
+}
+
+impl std::fmt::Debug for OnionPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnionPacket")
+            .field("version", &self.version)
+            .field("public_key", &self.public_key)
+            .field("hmac", &hex::encode(self.hmac))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a hop learns by peeling a packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peeled {
+    /// The shared secret with the sender (keep it to wrap a failure).
+    pub shared_secret: [u8; 32],
+    /// This hop's payload bytes (TLV stream, without the length prefix).
+    pub payload: Vec<u8>,
+    /// Where the packet goes next.
+    pub next: Next,
+}
+
+/// The packet for the next hop, or the end of the route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Forward this packet.
+    Forward(OnionPacket),
+    /// This hop is the final recipient.
+    Final,
+}
+
+impl OnionPacket {
+    /// Serialize to 1366 bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(PACKET_LEN);
+        v.push(self.version);
+        v.extend_from_slice(&self.public_key.serialize());
+        v.extend_from_slice(&self.hop_payloads[..]);
+        v.extend_from_slice(&self.hmac);
+        v
+    }
+
+    /// Parse 1366 bytes; checks length, version and public key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<OnionPacket, PeelError> {
+        if bytes.len() != PACKET_LEN {
+            return Err(PeelError::BadLength(bytes.len()));
+        }
+        if bytes[0] != VERSION {
+            return Err(PeelError::BadVersion(bytes[0]));
+        }
+        let public_key = PublicKey::from_slice(&bytes[1..34]).map_err(|_| PeelError::BadPubkey)?;
+        let mut hop_payloads = Box::new([0u8; HOP_PAYLOADS_LEN]);
+        hop_payloads.copy_from_slice(&bytes[34..34 + HOP_PAYLOADS_LEN]);
+        let mut hmac = [0u8; 32];
+        hmac.copy_from_slice(&bytes[34 + HOP_PAYLOADS_LEN..]);
+        Ok(OnionPacket {
+            version: VERSION,
+            public_key,
+            hop_payloads,
+            hmac,
+        })
+    }
+
+    /// Build the packet for `hops` (node ids, in route order) carrying
+    /// `payloads` (each hop's TLV bytes, without the length prefix).
+    /// Returns the packet and each hop's shared secret (for failure
+    /// attribution).
+    pub fn build<C: Signing + Verification>(
+        secp: &Secp256k1<C>,
+        session_key: &SecretKey,
+        hops: &[PublicKey],
+        payloads: &[Vec<u8>],
+        associated_data: &[u8],
+    ) -> Result<(OnionPacket, Vec<[u8; 32]>), BuildError> {
+        if hops.is_empty() || hops.len() != payloads.len() {
+            return Err(BuildError::BadRoute);
+        }
+        if let Some(i) = payloads.iter().position(|p| p.is_empty()) {
+            return Err(BuildError::EmptyPayload(i));
+        }
+        let framed: Vec<Vec<u8>> = payloads
+            .iter()
+            .map(|p| {
+                let mut w = Writer::new();
+                BigSize::write(&mut w, p.len() as u64);
+                w.put(p);
+                // BigSize writing cannot fail.
+                w.finish().unwrap_or_default()
+            })
+            .collect();
+        let total: usize = framed.iter().map(|f| f.len() + HMAC_LEN).sum();
+        if total > HOP_PAYLOADS_LEN {
+            return Err(BuildError::TooLarge(total));
+        }
+        let secrets = route_secrets(secp, session_key, hops).ok_or(BuildError::Blinding)?;
+        let n = hops.len();
+
+        // Filler: what the last n-1 hops' shifts push in from the right,
+        // as the final hop will see it.
+        let mut filler: Vec<u8> = Vec::new();
+        for (i, f) in framed.iter().enumerate().take(n - 1) {
+            let size = f.len() + HMAC_LEN;
+            filler.extend(std::iter::repeat_n(0u8, size));
+            let rho = derive_key(KeyType::Rho, &secrets[i].1);
+            let mut s = vec![0u8; HOP_PAYLOADS_LEN + size];
+            xor_stream(&rho, &mut s);
+            let start = HOP_PAYLOADS_LEN - (filler.len() - size);
+            for (b, k) in filler.iter_mut().zip(&s[start..]) {
+                *b ^= k;
+            }
+        }
+
+        let mut mix = [0u8; HOP_PAYLOADS_LEN];
+        xor_stream(
+            &derive_key(KeyType::Pad, &session_key.secret_bytes()),
+            &mut mix,
+        );
+        let mut hmac = [0u8; 32];
+        for i in (0..n).rev() {
+            let f = &framed[i];
+            let shift = f.len() + HMAC_LEN;
+            mix.copy_within(0..HOP_PAYLOADS_LEN - shift, shift);
+            mix[..f.len()].copy_from_slice(f);
+            mix[f.len()..shift].copy_from_slice(&hmac);
+            xor_stream(&derive_key(KeyType::Rho, &secrets[i].1), &mut mix);
+            if i == n - 1 {
+                mix[HOP_PAYLOADS_LEN - filler.len()..].copy_from_slice(&filler);
+            }
+            hmac = hmac_sha256(
+                &derive_key(KeyType::Mu, &secrets[i].1),
+                &[&mix, associated_data],
+            );
+        }
+        let packet = OnionPacket {
+            version: VERSION,
+            public_key: secrets[0].0,
+            hop_payloads: Box::new(mix),
+            hmac,
+        };
+        Ok((packet, secrets.into_iter().map(|(_, s)| s).collect()))
+    }
+
+    /// Peel one layer with this node's key: verify the HMAC, decrypt,
+    /// read this hop's payload, and produce the next packet (or `Final`).
+    pub fn peel<C: Verification>(
+        &self,
+        secp: &Secp256k1<C>,
+        node_key: &SecretKey,
+        associated_data: &[u8],
+    ) -> Result<Peeled, PeelError> {
+        if self.version != VERSION {
+            return Err(PeelError::BadVersion(self.version));
+        }
+        let ss = shared_secret(&self.public_key, node_key);
+        let mu = derive_key(KeyType::Mu, &ss);
+        let expected = hmac_sha256(&mu, &[&self.hop_payloads[..], associated_data]);
+        if !ct_eq(&expected, &self.hmac) {
+            return Err(PeelError::BadHmac);
+        }
+        let mut buf = vec![0u8; 2 * HOP_PAYLOADS_LEN];
+        buf[..HOP_PAYLOADS_LEN].copy_from_slice(&self.hop_payloads[..]);
+        xor_stream(&derive_key(KeyType::Rho, &ss), &mut buf);
+
+        let mut r = Reader::new(&buf[..HOP_PAYLOADS_LEN]);
+        let len = BigSize::read(&mut r).map_err(|_| PeelError::BadPayload("bad length prefix"))?;
+        if len == 0 {
+            return Err(PeelError::BadPayload("empty payload"));
+        }
+        let prefix = HOP_PAYLOADS_LEN - r.remaining().len();
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| prefix + l + HMAC_LEN <= HOP_PAYLOADS_LEN)
+            .ok_or(PeelError::BadPayload("payload longer than the packet"))?;
+        let payload = buf[prefix..prefix + len].to_vec();
+        let mut next_hmac = [0u8; 32];
+        next_hmac.copy_from_slice(&buf[prefix + len..prefix + len + HMAC_LEN]);
+        let shift = prefix + len + HMAC_LEN;
+
+        let next = if next_hmac == [0u8; 32] {
+            Next::Final
+        } else {
+            let b = blinding_factor(&self.public_key, &ss);
+            let scalar = Scalar::from_be_bytes(b).map_err(|_| PeelError::BadPubkey)?;
+            let public_key = self
+                .public_key
+                .mul_tweak(secp, &scalar)
+                .map_err(|_| PeelError::BadPubkey)?;
+            let mut hop_payloads = Box::new([0u8; HOP_PAYLOADS_LEN]);
+            hop_payloads.copy_from_slice(&buf[shift..shift + HOP_PAYLOADS_LEN]);
+            Next::Forward(OnionPacket {
+                version: VERSION,
+                public_key,
+                hop_payloads,
+                hmac: next_hmac,
+            })
+        };
+        Ok(Peeled {
+            shared_secret: ss,
+            payload,
+            next,
+        })
+    }
+}

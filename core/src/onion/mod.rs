@@ -3,11 +3,15 @@
 //! - [`crypto`]: shared secrets, blinding, key derivation, ChaCha20 streams.
 //! - [`packet`]: the 1366-byte packet: [`OnionPacket::build`] at the sender,
 //!   [`OnionPacket::peel`] at each hop.
+//! - [`failure`]: failure packets: created at the erring hop, obfuscated
+//!   on the way back, attributed at the origin ([`FailurePacket`]).
 //! - [`payload`]: the hop payload TLV stream ([`HopPayload`]).
 
 pub mod crypto;
+pub mod failure;
 pub mod packet;
 pub mod payload;
 
+pub use failure::{DecodedFailure, FailureError, FailurePacket};
 pub use packet::{BuildError, Next, OnionPacket, PACKET_LEN, PeelError, Peeled};
 pub use payload::{HopPayload, PaymentData, Preimage};

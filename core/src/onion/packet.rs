@@ -25,9 +25,9 @@ pub enum BuildError {
     /// No hops, or hop keys and payloads of different lengths.
     #[error("route must have at least one hop and one payload per hop")]
     BadRoute,
-    /// A payload was empty.
-    #[error("hop {0}: empty payload")]
-    EmptyPayload(usize),
+    /// A payload was shorter than 2 bytes (lengths 0 and 1 are reserved).
+    #[error("hop {0}: payload shorter than 2 bytes")]
+    ShortPayload(usize),
     /// The payloads (with length prefixes and HMACs) exceed 1300 bytes.
     #[error("payloads need {0} bytes; at most 1300 fit")]
     TooLarge(usize),
@@ -145,8 +145,8 @@ impl OnionPacket {
         if hops.is_empty() || hops.len() != payloads.len() {
             return Err(BuildError::BadRoute);
         }
-        if let Some(i) = payloads.iter().position(|p| p.is_empty()) {
-            return Err(BuildError::EmptyPayload(i));
+        if let Some(i) = payloads.iter().position(|p| p.len() < 2) {
+            return Err(BuildError::ShortPayload(i));
         }
         let framed: Vec<Vec<u8>> = payloads
             .iter()
@@ -233,8 +233,9 @@ impl OnionPacket {
 
         let mut r = Reader::new(&buf[..HOP_PAYLOADS_LEN]);
         let len = BigSize::read(&mut r).map_err(|_| PeelError::BadPayload("bad length prefix"))?;
-        if len == 0 {
-            return Err(PeelError::BadPayload("empty payload"));
+        if len < 2 {
+            // 0 was the legacy format; 1 is reserved.
+            return Err(PeelError::BadPayload("payload length 0 or 1"));
         }
         let prefix = HOP_PAYLOADS_LEN - r.remaining().len();
         let len = usize::try_from(len)

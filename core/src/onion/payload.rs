@@ -4,6 +4,7 @@ use crate::wire::codec::{Decode, Encode, Reader, Writer};
 use crate::wire::error::{DecodeError, EncodeError};
 use crate::wire::tlv::{TlvValue, tlv_stream};
 use crate::wire::types::{ShortChannelId, Tu32, Tu64};
+use bitcoin::secp256k1::PublicKey;
 use lumen_sdk::Msat;
 
 /// `payment_data`: the payment secret and the total amount of the payment.
@@ -42,8 +43,14 @@ tlv_stream! {
         (6) short_channel_id: ShortChannelId,
         /// `payment_data` (final hop).
         (8) payment_data: PaymentData,
+        /// `encrypted_recipient_data` (blinded routes; carried, not processed).
+        (10) encrypted_recipient_data: Vec<u8>,
+        /// `current_blinding_point` (blinded routes; carried, not processed).
+        (12) current_blinding_point: PublicKey,
         /// `payment_metadata` (final hop).
         (16) payment_metadata: Vec<u8>,
+        /// `total_amount_msat` (final hop of a blinded route, `tu64`).
+        (18) total_amount_msat: Tu64,
         /// Keysend payment preimage.
         (5482373484) keysend_preimage: Preimage,
     }

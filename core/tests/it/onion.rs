@@ -3,7 +3,9 @@
 //! `onion_error.json`).
 
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
-use lumen_core::onion::{HopPayload, Next, OnionPacket, PACKET_LEN};
+use lumen_core::onion::crypto::{KeyType, derive_key};
+use lumen_core::onion::failure::LEGACY_PAD_TO;
+use lumen_core::onion::{FailurePacket, HopPayload, Next, OnionPacket, PACKET_LEN};
 use serde_json::Value;
 
 fn load(name: &str) -> Option<Value> {
@@ -95,4 +97,132 @@ fn onion_test_vector_build_and_peel() {
             Next::Final => assert_eq!(i, 4, "only the last hop is final"),
         }
     }
+}
+
+/// Shared secrets of a route, derived at the sender the way
+/// [`OnionPacket::build`] does (one-byte payloads are enough for that).
+fn route_secrets(session: &SecretKey, hops: &[PublicKey]) -> Vec<[u8; 32]> {
+    let secp = Secp256k1::new();
+    let payloads = vec![vec![0x02, 0x00]; hops.len()];
+    OnionPacket::build(&secp, session, hops, &payloads, &[])
+        .expect("build")
+        .1
+}
+
+#[test]
+fn onion_error_test_vector_legacy_256() {
+    let Some(v) = load("onion-error-test.json") else {
+        return;
+    };
+    let g = &v["generate"];
+    let session = key(&g["session_key"]);
+    let hops = g["hops"].as_array().expect("hops");
+    assert_eq!(hops.len(), 5, "hop count");
+    let pubkeys: Vec<PublicKey> = hops.iter().map(|h| point(&h["pubkey"])).collect();
+    let secrets = route_secrets(&session, &pubkeys);
+    for (i, h) in hops.iter().enumerate() {
+        assert_eq!(
+            hex::encode(secrets[i]),
+            h["hop_shared_secret"].as_str().expect("ss"),
+            "hop {i} shared secret"
+        );
+        assert_eq!(
+            hex::encode(derive_key(KeyType::Ammag, &secrets[i])),
+            h["ammag_key"].as_str().expect("ammag"),
+            "hop {i} ammag"
+        );
+    }
+    let failing = 4;
+    assert_eq!(
+        hex::encode(derive_key(KeyType::Um, &secrets[failing])),
+        hops[failing]["um_key"].as_str().expect("um")
+    );
+    let message = hx(&g["failure_message"]);
+    // This vector follows the older rule: failure_len + pad_len = 256.
+    let raw = FailurePacket::create_raw_padded(&secrets[failing], &message, LEGACY_PAD_TO)
+        .expect("create");
+    assert_eq!(
+        hex::encode(&raw.0[32..]),
+        hops[failing]["payload"].as_str().expect("payload")
+    );
+    let mut p = raw;
+    for i in (0..=failing).rev() {
+        p.obfuscate(&secrets[i]);
+    }
+    assert_eq!(
+        hex::encode(&p.0),
+        v["errorpacket"].as_str().expect("packet")
+    );
+    let d = p.decode(&secrets).expect("attribute");
+    assert_eq!((d.hop, d.code, d.message), (failing, 0x2002, message));
+}
+
+#[test]
+fn onion_error_attributable_vector_packet() {
+    let Some(v) = load("onion_error.json") else {
+        return;
+    };
+    let p = &v["params"];
+    let session = key(&p["session_key"]);
+    let hops: Vec<PublicKey> = p["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| point(&h["pubkey"]))
+        .collect();
+    assert_eq!(hops.len(), 5, "hop count");
+    let secrets = route_secrets(&session, &hops);
+    let failing = p["failure_source_node"].as_u64().expect("source") as usize;
+    let c = &v["creating"];
+    assert_eq!(
+        hex::encode(secrets[failing]),
+        c["shared_secret"].as_str().expect("ss")
+    );
+    assert_eq!(
+        hex::encode(derive_key(KeyType::Um, &secrets[failing])),
+        c["um_key"].as_str().expect("um")
+    );
+    // encoded_failure_message in this vector includes pad_len and pad.
+    let padded = hx(&c["encoded_failure_message"]);
+    let failure_len = u16::from_be_bytes([hx(&c["payload"])[0], hx(&c["payload"])[1]]) as usize;
+    let message = &padded[..failure_len];
+    assert_eq!(
+        &message[..2],
+        &[0x40, 0x0f],
+        "incorrect_or_unknown_payment_details"
+    );
+    // The newer rule wins: the default pad target is 1024, as this vector has.
+    let raw = FailurePacket::create_raw(&secrets[failing], message).expect("create");
+    assert_eq!(
+        hex::encode(&raw.0[32..]),
+        c["payload"].as_str().expect("payload")
+    );
+    assert_eq!(
+        hex::encode(&raw.0),
+        c["raw_error_packet"].as_str().expect("raw")
+    );
+
+    let steps = v["forwarding"].as_array().expect("forwarding");
+    assert_eq!(steps.len(), 5, "forwarding steps");
+    let mut pkt = raw;
+    for s in steps {
+        let node = s["node"].as_u64().expect("node") as usize;
+        assert_eq!(
+            hex::encode(secrets[node]),
+            s["shared_secret"].as_str().expect("ss")
+        );
+        assert_eq!(
+            hex::encode(derive_key(KeyType::Ammag, &secrets[node])),
+            s["ammag_key"].as_str().expect("ammag")
+        );
+        pkt.obfuscate(&secrets[node]);
+        assert_eq!(
+            hex::encode(&pkt.0),
+            s["error_packet"].as_str().expect("error_packet"),
+            "after node {node}"
+        );
+    }
+    let d = pkt.decode(&secrets).expect("attribute");
+    assert_eq!((d.hop, d.code), (failing, 0x400f));
+    assert_eq!(d.message, message);
 }

@@ -272,3 +272,89 @@ impl OnionPacket {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (Secp256k1<bitcoin::secp256k1::All>, SecretKey, OnionPacket) {
+        let secp = Secp256k1::new();
+        let node = SecretKey::from_slice(&[3; 32]).expect("key");
+        let (p, _) = OnionPacket::build(
+            &secp,
+            &SecretKey::from_slice(&[1; 32]).expect("key"),
+            &[PublicKey::from_secret_key(&secp, &node)],
+            &[vec![2, 1, 7]],
+            b"ad",
+        )
+        .expect("build");
+        (secp, node, p)
+    }
+
+    #[test]
+    fn typed_errors() {
+        let (secp, node, p) = setup();
+        let mut b = p.to_bytes();
+        assert_eq!(
+            OnionPacket::from_bytes(&b[1..]),
+            Err(PeelError::BadLength(PACKET_LEN - 1))
+        );
+        b[0] = 1;
+        assert_eq!(OnionPacket::from_bytes(&b), Err(PeelError::BadVersion(1)));
+        b[0] = 0;
+        b[1] = 0x05;
+        assert_eq!(OnionPacket::from_bytes(&b), Err(PeelError::BadPubkey));
+        let mut q = p.clone();
+        q.hmac[0] ^= 1;
+        assert_eq!(q.peel(&secp, &node, b"ad"), Err(PeelError::BadHmac));
+        let peeled = p.peel(&secp, &node, b"ad").expect("peel");
+        assert_eq!(peeled.payload, vec![2, 1, 7]);
+        assert_eq!(peeled.next, Next::Final);
+    }
+
+    #[test]
+    fn build_limits() {
+        let secp = Secp256k1::new();
+        let s = SecretKey::from_slice(&[1; 32]).expect("key");
+        let pk = PublicKey::from_secret_key(&secp, &s);
+        assert_eq!(
+            OnionPacket::build(&secp, &s, &[], &[], &[]).err(),
+            Some(BuildError::BadRoute)
+        );
+        assert_eq!(
+            OnionPacket::build(&secp, &s, &[pk], &[vec![1]], &[]).err(),
+            Some(BuildError::ShortPayload(0))
+        );
+        // 1300 - 3 (prefix) - 32 (hmac) = 1265 bytes fit exactly; one more does not.
+        assert!(OnionPacket::build(&secp, &s, &[pk], &[vec![0; 1265]], &[]).is_ok());
+        assert_eq!(
+            OnionPacket::build(&secp, &s, &[pk], &[vec![0; 1266]], &[]).err(),
+            Some(BuildError::TooLarge(1301))
+        );
+    }
+
+    #[test]
+    fn bad_payload_length_is_typed() {
+        // Forge validly authenticated packets whose decrypted payload
+        // length is 0, overruns the packet, or is the reserved 1.
+        let (secp, node, p) = setup();
+        let ss = shared_secret(&p.public_key, &node);
+        let rho = derive_key(KeyType::Rho, &ss);
+        for first in [[0x00u8, 0x00, 0x00], [0xfd, 0x05, 0x00], [0x01, 0x00, 0x00]] {
+            let mut plain = [0u8; HOP_PAYLOADS_LEN];
+            plain[..3].copy_from_slice(&first);
+            xor_stream(&rho, &mut plain);
+            let hmac = hmac_sha256(&derive_key(KeyType::Mu, &ss), &[&plain, b"ad"]);
+            let q = OnionPacket {
+                version: VERSION,
+                public_key: p.public_key,
+                hop_payloads: Box::new(plain),
+                hmac,
+            };
+            assert!(matches!(
+                q.peel(&secp, &node, b"ad"),
+                Err(PeelError::BadPayload(_))
+            ));
+        }
+    }
+}

@@ -226,3 +226,176 @@ fn onion_error_attributable_vector_packet() {
     assert_eq!((d.hop, d.code), (failing, 0x400f));
     assert_eq!(d.message, message);
 }
+
+mod props {
+    use super::*;
+    use lumen_core::onion::{PeelError, Peeled};
+    use lumen_core::wire::{ShortChannelId, Tu32, Tu64};
+    use proptest::prelude::*;
+
+    fn secret(seed: u64, i: usize) -> SecretKey {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&seed.to_be_bytes());
+        b[8..16].copy_from_slice(&(i as u64).to_be_bytes());
+        b[31] = 1;
+        SecretKey::from_slice(&b).expect("valid scalar")
+    }
+
+    fn hop_payload(amt: u64, cltv: u32, scid: Option<u64>) -> Vec<u8> {
+        HopPayload {
+            amt_to_forward: Some(Tu64(amt)),
+            outgoing_cltv_value: Some(Tu32(cltv)),
+            short_channel_id: scid.map(ShortChannelId),
+            ..HopPayload::default()
+        }
+        .to_bytes()
+        .expect("encode")
+    }
+
+    struct Route {
+        keys: Vec<SecretKey>,
+        secrets: Vec<[u8; 32]>,
+        payloads: Vec<Vec<u8>>,
+        packet: OnionPacket,
+    }
+
+    fn route(seed: u64, n: usize, amt: u64) -> Route {
+        let secp = Secp256k1::new();
+        let keys: Vec<SecretKey> = (0..n).map(|i| secret(seed, i + 1)).collect();
+        let pubs: Vec<PublicKey> = keys
+            .iter()
+            .map(|k| PublicKey::from_secret_key(&secp, k))
+            .collect();
+        let payloads: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                let scid = (i + 1 < n).then_some(seed ^ i as u64);
+                hop_payload(amt + i as u64, 500_000 + i as u32, scid)
+            })
+            .collect();
+        let (packet, secrets) =
+            OnionPacket::build(&secp, &secret(seed, 0), &pubs, &payloads, b"hash").expect("build");
+        Route {
+            keys,
+            secrets,
+            payloads,
+            packet,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_hop_peels_its_own_payload(seed in any::<u64>(), n in 1usize..=20, amt in any::<u64>()) {
+            let secp = Secp256k1::new();
+            let r = route(seed, n, amt / 2);
+            let mut p = r.packet.clone();
+            for i in 0..n {
+                let bytes = p.to_bytes();
+                let Peeled { shared_secret, payload, next } = OnionPacket::from_bytes(&bytes)
+                    .expect("parse")
+                    .peel(&secp, &r.keys[i], b"hash")
+                    .expect("peel");
+                prop_assert_eq!(shared_secret, r.secrets[i]);
+                prop_assert_eq!(&payload, &r.payloads[i]);
+                let hp = HopPayload::from_bytes(&payload).expect("payload");
+                prop_assert_eq!(hp.short_channel_id.is_none(), i + 1 == n);
+                match next {
+                    Next::Forward(q) => { prop_assert!(i + 1 < n); p = q; }
+                    Next::Final => prop_assert_eq!(i + 1, n),
+                }
+            }
+        }
+
+        #[test]
+        fn failure_from_any_hop_is_attributed(seed in any::<u64>(), n in 1usize..=20, pick in any::<usize>(), code in any::<u16>(), data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let r = route(seed, n, 1000);
+            let failing = pick % n;
+            let mut msg = code.to_be_bytes().to_vec();
+            msg.extend_from_slice(&data);
+            let mut f = FailurePacket::create(&r.secrets[failing], &msg).expect("create");
+            for i in (0..failing).rev() {
+                f.obfuscate(&r.secrets[i]);
+            }
+            let d = f.decode(&r.secrets).expect("attributed");
+            prop_assert_eq!(d.hop, failing);
+            prop_assert_eq!(d.code, code);
+            prop_assert_eq!(d.message, msg);
+        }
+
+        #[test]
+        fn flipped_byte_is_detected(seed in any::<u64>(), n in 1usize..=20, at in 0usize..PACKET_LEN, bit in 0u8..8, fat in any::<usize>()) {
+            let secp = Secp256k1::new();
+            let r = route(seed, n, 1000);
+            let mut bytes = r.packet.to_bytes();
+            bytes[at] ^= 1 << bit;
+            let res = OnionPacket::from_bytes(&bytes).and_then(|p| p.peel(&secp, &r.keys[0], b"hash"));
+            prop_assert!(matches!(res, Err(PeelError::BadVersion(_) | PeelError::BadPubkey | PeelError::BadHmac)), "{:?}", res.err());
+            // Associated data is authenticated too.
+            prop_assert_eq!(r.packet.peel(&secp, &r.keys[0], b"hasH").err(), Some(PeelError::BadHmac));
+
+            let failing = n - 1;
+            let mut f = FailurePacket::create(&r.secrets[failing], &[0x20, 0x02]).expect("create");
+            for i in (0..failing).rev() {
+                f.obfuscate(&r.secrets[i]);
+            }
+            let i = fat % f.0.len();
+            f.0[i] ^= 1 << bit;
+            prop_assert!(f.decode(&r.secrets).is_err());
+        }
+
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1500), k in 1u64..u64::MAX) {
+            let secp = Secp256k1::new();
+            let _ = HopPayload::from_bytes(&bytes);
+            let _ = OnionPacket::from_bytes(&bytes);
+            let mut full = bytes.clone();
+            full.resize(PACKET_LEN, 0x5a);
+            full[0] = 0;
+            full[1..34].copy_from_slice(&PublicKey::from_secret_key(&secp, &secret(k, 0)).serialize());
+            if let Ok(p) = OnionPacket::from_bytes(&full) {
+                let _ = p.peel(&secp, &secret(k, 1), &bytes);
+            }
+            let _ = FailurePacket(bytes.clone()).decode(&[[7u8; 32]; 3]);
+        }
+    }
+}
+
+/// Timing of construction (20 hops) and of one peel; printed, not
+/// asserted. Numbers from a debug build unless run with --release.
+#[test]
+fn onion_timing() {
+    use std::time::Instant;
+    let secp = Secp256k1::new();
+    let keys: Vec<SecretKey> = (1..=20u8)
+        .map(|i| SecretKey::from_slice(&[i; 32]).expect("key"))
+        .collect();
+    let pubs: Vec<PublicKey> = keys
+        .iter()
+        .map(|k| PublicKey::from_secret_key(&secp, k))
+        .collect();
+    let payloads = vec![vec![0x02, 0x02, 0x03, 0xe8, 0x04, 0x01, 0x90]; 20];
+    let session = SecretKey::from_slice(&[0x41; 32]).expect("session");
+    let iters = 20u32;
+    let t = Instant::now();
+    let mut packet = None;
+    for _ in 0..iters {
+        packet = Some(OnionPacket::build(&secp, &session, &pubs, &payloads, &[]).expect("build"));
+    }
+    let build_us = t.elapsed().as_micros() / u128::from(iters);
+    let (mut p, _) = packet.expect("built");
+    let t = Instant::now();
+    for k in &keys {
+        match p.peel(&secp, k, &[]).expect("peel").next {
+            Next::Forward(q) => p = q,
+            Next::Final => break,
+        }
+    }
+    let peel_us = t.elapsed().as_micros() / 20;
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!("onion timing ({profile}): build 20 hops {build_us} µs; peel {peel_us} µs/hop");
+}

@@ -18,6 +18,8 @@ pub enum KeyType {
     Um,
     /// Obfuscates a failure message (`ammag`).
     Ammag,
+    /// Obfuscates attribution data (`ammagext`).
+    AmmagExt,
     /// Fills the initial packet with random-looking bytes (`pad`).
     Pad,
 }
@@ -29,6 +31,7 @@ impl KeyType {
             KeyType::Mu => b"mu",
             KeyType::Um => b"um",
             KeyType::Ammag => b"ammag",
+            KeyType::AmmagExt => b"ammagext",
             KeyType::Pad => b"pad",
         }
     }

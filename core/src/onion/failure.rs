@@ -2,6 +2,7 @@
 //! authenticated, padded failure packet; every hop on the way back
 //! obfuscates it; the origin peels the layers and finds the erring hop.
 
+use super::attribution::AttributionData;
 use super::crypto::{KeyType, ct_eq, derive_key, hmac_sha256, xor_stream};
 
 /// Legacy pad target: `failure_len + pad_len` = 256 (the older rule, and
@@ -114,6 +115,35 @@ impl FailurePacket {
             }
         }
         Err(FailureError::Unattributable)
+    }
+}
+
+impl FailurePacket {
+    /// As [`Self::decode`], also unwrapping the attribution data hop by
+    /// hop: returns the failure and the hold times of the hops whose
+    /// attribution layers verify (all of them up to the erring hop when
+    /// every hop behaved).
+    pub fn decode_attributed(
+        &self,
+        shared_secrets: &[[u8; 32]],
+        attribution: &AttributionData,
+    ) -> Result<(DecodedFailure, Vec<u32>), FailureError> {
+        let decoded = self.decode(shared_secrets)?;
+        let n = shared_secrets.len().min(MAX_HOPS);
+        let mut buf = self.0.clone();
+        let mut cur = attribution.clone();
+        let mut times = Vec::new();
+        for (k, ss) in shared_secrets.iter().enumerate().take(decoded.hop + 1) {
+            xor_stream(&derive_key(KeyType::Ammag, ss), &mut buf);
+            match cur.unwrap_hop(&buf, ss, n - k) {
+                Some((t, next)) => {
+                    times.push(t);
+                    cur = next;
+                }
+                None => break,
+            }
+        }
+        Ok((decoded, times))
     }
 }
 

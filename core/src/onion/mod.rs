@@ -1,5 +1,6 @@
 //! BOLT 4 onion routing (Sphinx). Pure code: no I/O.
 //!
+//! - [`attribution`]: attribution data (hold times + truncated HMACs).
 //! - [`crypto`]: shared secrets, blinding, key derivation, ChaCha20 streams.
 //! - [`packet`]: the 1366-byte packet: [`OnionPacket::build`] at the sender,
 //!   [`OnionPacket::peel`] at each hop.
@@ -7,11 +8,13 @@
 //!   on the way back, attributed at the origin ([`FailurePacket`]).
 //! - [`payload`]: the hop payload TLV stream ([`HopPayload`]).
 
+pub mod attribution;
 pub mod crypto;
 pub mod failure;
 pub mod packet;
 pub mod payload;
 
+pub use attribution::AttributionData;
 pub use failure::{DecodedFailure, FailureError, FailurePacket};
 pub use packet::{BuildError, Next, OnionPacket, PACKET_LEN, PeelError, Peeled};
 pub use payload::{HopPayload, PaymentData, Preimage};

@@ -5,7 +5,9 @@
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use lumen_core::onion::crypto::{KeyType, derive_key};
 use lumen_core::onion::failure::LEGACY_PAD_TO;
-use lumen_core::onion::{FailurePacket, HopPayload, Next, OnionPacket, PACKET_LEN};
+use lumen_core::onion::{
+    AttributionData, FailurePacket, HopPayload, Next, OnionPacket, PACKET_LEN,
+};
 use serde_json::Value;
 
 fn load(name: &str) -> Option<Value> {
@@ -225,6 +227,74 @@ fn onion_error_attributable_vector_packet() {
     let d = pkt.decode(&secrets).expect("attribute");
     assert_eq!((d.hop, d.code), (failing, 0x400f));
     assert_eq!(d.message, message);
+}
+
+/// Hold time each node reports, indexed by node. The vector's bytes show
+/// that the `htlc_hold_time` list is in return-path order: node 4 (first
+/// to report) reports the first value (1), node 0 the last (5), although
+/// `params.hops[i]` pairs them with the route-ordered pubkeys.
+fn hold_times(v: &Value) -> Vec<u32> {
+    let mut t: Vec<u32> = v["params"]["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| h["htlc_hold_time"].as_u64().expect("hold") as u32)
+        .collect();
+    t.reverse();
+    t
+}
+
+#[test]
+fn onion_error_attribution_data_vector() {
+    let Some(v) = load("onion_error.json") else {
+        return;
+    };
+    let p = &v["params"];
+    let hops: Vec<PublicKey> = p["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| point(&h["pubkey"]))
+        .collect();
+    let secrets = route_secrets(&key(&p["session_key"]), &hops);
+    let holds = hold_times(&v);
+    let c = &v["creating"];
+    let mut pkt = FailurePacket(hx(&c["raw_error_packet"]));
+    let mut attr: Option<AttributionData> = None;
+    let steps = v["forwarding"].as_array().expect("forwarding");
+    assert_eq!(steps.len(), 5, "forwarding steps");
+    for s in steps {
+        let node = s["node"].as_u64().expect("node") as usize;
+        // Each hop authenticates the packet as it received it.
+        let a = AttributionData::wrap(attr.as_ref(), &pkt.0, holds[node], &secrets[node]);
+        assert_eq!(
+            hex::encode(a.0),
+            s["attribution_data"].as_str().expect("attribution"),
+            "attribution after node {node}"
+        );
+        attr = Some(a);
+        pkt.obfuscate(&secrets[node]);
+    }
+    let (d, times) = pkt
+        .decode_attributed(&secrets, attr.as_ref().expect("attribution"))
+        .expect("decode");
+    assert_eq!(d.hop, 4);
+    assert_eq!(times, holds);
+
+    let success = v["success_attribution_data"].as_array().expect("success");
+    assert_eq!(success.len(), 5, "success steps");
+    let mut attr: Option<AttributionData> = None;
+    for s in success {
+        let node = s["node"].as_u64().expect("node") as usize;
+        let a = AttributionData::wrap(attr.as_ref(), &[], holds[node], &secrets[node]);
+        assert_eq!(
+            hex::encode(a.0),
+            s["attribution_data"].as_str().expect("attribution"),
+            "success attribution after node {node}"
+        );
+        attr = Some(a);
+    }
+    assert_eq!(attr.expect("attribution").hold_times(&secrets), holds);
 }
 
 mod props {

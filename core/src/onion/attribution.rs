@@ -164,3 +164,33 @@ impl AttributionData {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_covers_exactly_920_bytes() {
+        assert_eq!(ATTRIBUTION_LEN, 920);
+        assert_eq!(mac_at(0, 0), 80);
+        assert_eq!(mac_at(1, 0), 80 + 20 * 4);
+        assert_eq!(mac_at(MAX_HOPS - 1, 0) + MAC_LEN, ATTRIBUTION_LEN);
+    }
+
+    #[test]
+    fn corrupted_hold_time_fails_that_hop() {
+        let ss = [[1u8; 32], [2u8; 32], [3u8; 32]];
+        let mut a: Option<AttributionData> = None;
+        for (i, s) in ss.iter().enumerate().rev() {
+            let mut w = AttributionData::wrap(a.as_ref(), &[], 10 + i as u32, s);
+            if i == 1 {
+                w.0[2] ^= 1;
+            }
+            a = Some(w);
+        }
+        let a = a.expect("data");
+        assert_eq!(a.hold_times(&ss), vec![10]);
+        assert_eq!(a.unwrap_hop(&[], &ss[0], 0), None);
+        assert_eq!(a.unwrap_hop(&[], &ss[0], MAX_HOPS + 1), None);
+    }
+}

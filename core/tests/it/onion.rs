@@ -299,6 +299,7 @@ fn onion_error_attribution_data_vector() {
 
 mod props {
     use super::*;
+    use lumen_core::onion::attribution::ATTRIBUTION_LEN;
     use lumen_core::onion::{PeelError, Peeled};
     use lumen_core::wire::{ShortChannelId, Tu32, Tu64};
     use proptest::prelude::*;
@@ -394,6 +395,44 @@ mod props {
         }
 
         #[test]
+        fn attribution_names_each_hop(seed in any::<u64>(), n in 1usize..=20, pick in any::<usize>(), corrupt in any::<Option<(usize, usize)>>()) {
+            let r = route(seed, n, 1000);
+            let failing = pick % n;
+            let mut f = FailurePacket::create_raw(&r.secrets[failing], &[0x20, 0x02]).expect("create");
+            let mut attr: Option<AttributionData> = None;
+            // Hop `bad` (if any) sends garbage attribution data upstream.
+            let bad = corrupt.map(|(h, _)| h % (failing + 1));
+            for i in (0..=failing).rev() {
+                let mut a = AttributionData::wrap(attr.as_ref(), &f.0, 100 + i as u32, &r.secrets[i]);
+                if let (Some(b), Some((_, at))) = (bad, corrupt)
+                    && b == i
+                {
+                    a.0[at % a.0.len()] ^= 0x80;
+                }
+                attr = Some(a);
+                f.obfuscate(&r.secrets[i]);
+            }
+            let (d, times) = f
+                .decode_attributed(&r.secrets, attr.as_ref().expect("attribution"))
+                .expect("decode");
+            prop_assert_eq!(d.hop, failing);
+            let expected: Vec<u32> = (0..=failing).map(|i| 100 + i as u32).collect();
+            match bad {
+                // Garbage from hop b: hops before it still verify, b does not
+                // (unless the flipped byte lies in a part no HMAC covers).
+                Some(b) => {
+                    prop_assert!(times.len() >= b);
+                    prop_assert_eq!(&times[..b], &expected[..b]);
+                    // Its own hold time is covered by all its HMACs.
+                    if corrupt.map(|(_, at)| at % ATTRIBUTION_LEN < 4) == Some(true) {
+                        prop_assert_eq!(times.len(), b);
+                    }
+                }
+                None => prop_assert_eq!(times, expected),
+            }
+        }
+
+        #[test]
         fn flipped_byte_is_detected(seed in any::<u64>(), n in 1usize..=20, at in 0usize..PACKET_LEN, bit in 0u8..8, fat in any::<usize>()) {
             let secp = Secp256k1::new();
             let r = route(seed, n, 1000);
@@ -427,6 +466,11 @@ mod props {
                 let _ = p.peel(&secp, &secret(k, 1), &bytes);
             }
             let _ = FailurePacket(bytes.clone()).decode(&[[7u8; 32]; 3]);
+            let mut a = AttributionData::default();
+            let m = bytes.len().min(a.0.len());
+            a.0[..m].copy_from_slice(&bytes[..m]);
+            let _ = a.hold_times(&[[7u8; 32]; 21]);
+            let _ = FailurePacket(bytes.clone()).decode_attributed(&[[7u8; 32]; 3], &a);
         }
     }
 }

@@ -17,4 +17,4 @@ pub mod payload;
 pub use attribution::AttributionData;
 pub use failure::{DecodedFailure, FailureError, FailurePacket};
 pub use packet::{BuildError, Next, OnionPacket, PACKET_LEN, PeelError, Peeled};
-pub use payload::{HopPayload, PaymentData, Preimage};
+pub use payload::{HopPayload, PayloadError, PaymentData, Preimage};

@@ -91,6 +91,18 @@ fn onion_test_vector_build_and_peel() {
         assert_eq!(peeled.payload, payloads[i], "hop {i} payload");
         let decoded = HopPayload::from_bytes(&peeled.payload).expect("payload TLV");
         assert_eq!(decoded.to_bytes().expect("re-encode"), payloads[i]);
+        // Hops 0-3 forward; hop 1 carries an unknown odd record (kept).
+        // The final payload (hop 4) carries `short_channel_id`-less
+        // payment_data, amount and cltv.
+        assert_eq!(decoded.validate(i == 4), Ok(()), "hop {i} payload rules");
+        if i == 1 {
+            assert_eq!(decoded.unknown.len(), 1);
+            assert_eq!(decoded.unknown[0].ty, 513);
+        }
+        if i == 4 {
+            let pd = decoded.payment_data.expect("payment_data");
+            assert_eq!(pd.total_msat.0, 10_000);
+        }
         match peeled.next {
             Next::Forward(p) => {
                 assert!(i < 4, "hop {i} should be final");

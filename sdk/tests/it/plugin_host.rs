@@ -281,3 +281,38 @@ async fn round_trip_latency() {
         total
     );
 }
+
+/// Build the `bad-abi` fixture (right symbol and name, wrong layout) with the
+/// cargo running this test; `None` when not run through cargo.
+fn bad_abi_so() -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO")?;
+    let target_dir = profile_dir().parent().unwrap().to_path_buf();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-abi/Cargo.toml");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--locked", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &target_dir);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    assert!(cmd.status().unwrap().success(), "building bad-abi failed");
+    Some(target_dir.join("debug").join(format!(
+        "{}lumen_test_bad_abi{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )))
+}
+
+#[test]
+fn incompatible_layout_is_refused_at_load() {
+    let Some(so) = bad_abi_so() else {
+        eprintln!("not run through cargo: skipping");
+        return;
+    };
+    let err = host::load(&so).unwrap_err();
+    eprintln!("bad-abi: {err}");
+    assert!(matches!(err, LoadError::Incompatible { .. }), "{err}");
+}

@@ -1,0 +1,57 @@
+//! `hello`: the smallest Lumen plugin.
+//!
+//! - option `hello-greeting` (string, default `"hi"`);
+//! - method `hello [name]` → `{"greeting": "<greeting> <name>"}`;
+//! - method `panic` panics (the SDK turns it into a JSON-RPC error and the
+//!   plugin keeps serving);
+//! - method `sleep ms` sleeps on the plugin's thread (to exercise the host's
+//!   request timeout).
+
+use std::time::Duration;
+
+use lumen_sdk::plugin::PluginBuilder;
+use lumen_sdk::protocol::{OptionType, RpcError};
+use serde_json::{Value, json};
+
+/// Build the plugin.
+pub fn build() -> PluginBuilder {
+    PluginBuilder::new("hello")
+        .option(
+            "hello-greeting",
+            OptionType::String,
+            Some(json!("hi")),
+            "What to greet with",
+        )
+        .method("hello", "[name]", "Say hello", |ctx, params| {
+            let name = match &params {
+                Value::Array(a) => a.first().cloned(),
+                Value::Object(o) => o.get("name").cloned(),
+                _ => None,
+            };
+            let name = match name {
+                None | Some(Value::Null) => "world".to_string(),
+                Some(Value::String(s)) => s,
+                Some(other) => {
+                    return Err(RpcError::invalid_params(format!(
+                        "name must be a string, got {other}"
+                    )));
+                }
+            };
+            let greeting = ctx.option_str("hello-greeting").unwrap_or("hi");
+            Ok(json!({ "greeting": format!("{greeting} {name}") }))
+        })
+        .method("panic", "", "Panic (to prove isolation)", |_, _| {
+            panic!("hello plugin: asked to panic")
+        })
+        .method("sleep", "ms", "Sleep on the plugin thread", |_, params| {
+            let ms = params
+                .get(0)
+                .or_else(|| params.get("ms"))
+                .and_then(Value::as_u64)
+                .ok_or_else(|| RpcError::invalid_params("ms: integer required"))?;
+            std::thread::sleep(Duration::from_millis(ms));
+            Ok(json!({}))
+        })
+}
+
+lumen_sdk::export_plugin!(build);

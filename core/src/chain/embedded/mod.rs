@@ -29,7 +29,7 @@ use bitcoin::{
 
 use coins::{BlockUndo, Coin, CoinView, UtxoSet};
 use mempool::{Mempool, MempoolView};
-use validate::{Accepted, LockContext, TxReject};
+use validate::{Accepted, LockContext, ScriptCheck, TxReject};
 
 /// Regtest's proof-of-work limit, as compact bits.
 pub const REGTEST_BITS: u32 = 0x207f_ffff;
@@ -249,6 +249,14 @@ impl Chain {
 
     /// Check a transaction without adding it.
     pub fn test_accept(&self, tx: &Transaction) -> Result<Accepted, TxReject> {
+        self.check_for_mempool(tx, ScriptCheck::Verify)
+    }
+
+    fn check_for_mempool(
+        &self,
+        tx: &Transaction,
+        scripts: ScriptCheck,
+    ) -> Result<Accepted, TxReject> {
         let txid = tx.compute_txid();
         if self.mempool.contains(&txid) || self.tx_index.contains_key(&txid) {
             return Err(TxReject::AlreadyKnown(txid));
@@ -268,12 +276,16 @@ impl Chain {
         let policy = validate::Policy {
             min_fee_per_kvb: self.min_fee_per_kvb,
         };
-        validate::validate(tx, &view, &NextBlock { chain: self }, Some(policy))
+        validate::validate(tx, &view, &NextBlock { chain: self }, Some(policy), scripts)
     }
 
     /// Validate and add to the mempool.
     pub fn submit(&mut self, tx: Transaction) -> Result<Txid, TxReject> {
-        let accepted = self.test_accept(&tx)?;
+        self.submit_checked(tx, ScriptCheck::Verify)
+    }
+
+    fn submit_checked(&mut self, tx: Transaction, scripts: ScriptCheck) -> Result<Txid, TxReject> {
+        let accepted = self.check_for_mempool(&tx, scripts)?;
         let txid = tx.compute_txid();
         self.mempool.insert(tx, accepted.fee, accepted.vsize);
         Ok(txid)
@@ -284,7 +296,7 @@ impl Chain {
         let mut events = Vec::new();
         for _ in 0..count {
             let txs = self.select_from_mempool();
-            match self.mine_with(payout, txs) {
+            match self.build_block(payout, txs, ScriptCheck::AlreadyVerified) {
                 Ok(e) => events.extend(e),
                 // Mempool transactions were validated against this tip.
                 Err(e) => {
@@ -329,6 +341,15 @@ impl Chain {
         payout: &ScriptBuf,
         txs: Vec<Transaction>,
     ) -> Result<Vec<ChainEvent>, ChainError> {
+        self.build_block(payout, txs, ScriptCheck::Verify)
+    }
+
+    fn build_block(
+        &mut self,
+        payout: &ScriptBuf,
+        txs: Vec<Transaction>,
+        scripts: ScriptCheck,
+    ) -> Result<Vec<ChainEvent>, ChainError> {
         let height = self.tip_height() + 1;
         let ctx = NextBlock { chain: self };
         let mut overlay = BlockOverlay {
@@ -339,7 +360,7 @@ impl Chain {
         let mut fees = Amount::ZERO;
         let mut weight = Weight::ZERO;
         for (n, tx) in txs.iter().enumerate() {
-            let acc = validate::validate(tx, &overlay, &ctx, None).map_err(|reason| {
+            let acc = validate::validate(tx, &overlay, &ctx, None, scripts).map_err(|reason| {
                 ChainError::InvalidTransaction {
                     index: n + 1,
                     reason,
@@ -509,7 +530,7 @@ impl Chain {
             if self.tx_index.contains_key(&txid) {
                 continue;
             }
-            if let Err(e) = self.submit(tx) {
+            if let Err(e) = self.submit_checked(tx, ScriptCheck::AlreadyVerified) {
                 tracing::debug!(%txid, reason = %e, "dropped from the mempool");
             }
         }

@@ -124,7 +124,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let chain: Option<Arc<dyn ChainSource>> = embedded.clone().map(|c| c as Arc<dyn ChainSource>);
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
-    let peers = PeerManager::with_store(
+    let peers = PeerManager::new(
         signer.clone(),
         config.network.to_bitcoin(),
         Some(store.clone()),

@@ -143,21 +143,31 @@ pub struct PeerManager {
     events: broadcast::Sender<PeerNotification>,
     bound: Mutex<Vec<SocketAddr>>,
     store: Option<Arc<Store>>,
+    saved: Mutex<HashMap<PublicKey, SocketAddr>>,
 }
 
 impl PeerManager {
     /// A manager for `network`, using the signer's node key. With a store,
-    /// outbound peers are saved and reconnected.
-    pub fn new(signer: Arc<Signer>, network: bitcoin::Network) -> Arc<PeerManager> {
-        Self::with_store(signer, network, None)
-    }
-
-    /// As [`PeerManager::new`], saving peers in `store`.
-    pub fn with_store(
+    /// outbound peers are saved there and reconnected; the saved set is read
+    /// once here and kept in memory, since this manager is its only writer.
+    pub fn new(
         signer: Arc<Signer>,
         network: bitcoin::Network,
         store: Option<Arc<Store>>,
     ) -> Arc<PeerManager> {
+        let saved = match &store {
+            None => HashMap::new(),
+            Some(store) => match store.scan_prefix(&SAVED_PEERS, &[]) {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|(SavedPeerId(id), SavedPeerAddr(a))| (id, a))
+                    .collect(),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read saved peers");
+                    HashMap::new()
+                }
+            },
+        };
         let (events, _) = broadcast::channel(1024);
         Arc::new(PeerManager {
             signer,
@@ -168,43 +178,48 @@ impl PeerManager {
             events,
             bound: Mutex::new(Vec::new()),
             store,
+            saved: Mutex::new(saved),
         })
     }
 
     /// Saved peers.
     pub fn saved(&self) -> Vec<(PublicKey, SocketAddr)> {
-        let Some(store) = &self.store else {
-            return Vec::new();
-        };
-        match store.scan_prefix(&SAVED_PEERS, &[]) {
-            Ok(rows) => rows
-                .into_iter()
-                .map(|(SavedPeerId(id), SavedPeerAddr(a))| (id, a))
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read saved peers");
-                Vec::new()
-            }
-        }
+        self.saved
+            .lock()
+            .map(|s| s.iter().map(|(id, a)| (*id, *a)).collect())
+            .unwrap_or_default()
     }
 
     fn save(&self, id: PublicKey, addr: SocketAddr) {
-        if let Some(store) = &self.store {
-            let mut b = Batch::default();
-            b.put(&SAVED_PEERS, &SavedPeerId(id), &SavedPeerAddr(addr));
-            if let Err(e) = store.commit(b) {
-                tracing::error!(peer = %id, error = %e, "cannot save peer");
+        let Some(store) = &self.store else { return };
+        let Ok(mut saved) = self.saved.lock() else {
+            return;
+        };
+        if saved.get(&id) == Some(&addr) {
+            return;
+        }
+        let mut b = Batch::default();
+        b.put(&SAVED_PEERS, &SavedPeerId(id), &SavedPeerAddr(addr));
+        match store.commit(b) {
+            Ok(()) => {
+                saved.insert(id, addr);
             }
+            Err(e) => tracing::error!(peer = %id, error = %e, "cannot save peer"),
         }
     }
 
     fn forget(&self, id: &PublicKey) {
-        if let Some(store) = &self.store {
-            let mut b = Batch::default();
-            b.delete(&SAVED_PEERS, &SavedPeerId(*id));
-            if let Err(e) = store.commit(b) {
-                tracing::error!(peer = %id, error = %e, "cannot forget peer");
-            }
+        let Some(store) = &self.store else { return };
+        let Ok(mut saved) = self.saved.lock() else {
+            return;
+        };
+        if saved.remove(id).is_none() {
+            return;
+        }
+        let mut b = Batch::default();
+        b.delete(&SAVED_PEERS, &SavedPeerId(*id));
+        if let Err(e) = store.commit(b) {
+            tracing::error!(peer = %id, error = %e, "cannot forget peer");
         }
     }
 

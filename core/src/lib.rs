@@ -15,6 +15,7 @@ pub mod node;
 pub mod onion;
 pub mod peer;
 pub mod rpc;
+pub mod secret;
 pub mod signer;
 pub mod store;
 pub mod transport;

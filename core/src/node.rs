@@ -155,12 +155,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let creds = match &rpc_cfg.credentials {
                 Some((u, p)) => crate::chain::server::Credentials::new(u, p),
                 None => {
-                    let mut secret = [0u8; 32];
-                    bitcoin::secp256k1::rand::RngCore::fill_bytes(
-                        &mut bitcoin::secp256k1::rand::rngs::OsRng,
-                        &mut secret,
-                    );
-                    let password = hex::encode(secret);
+                    let password = crate::secret::random_hex(32)?;
                     crate::datadir::write_private(
                         &dir.join("chain").join(".cookie"),
                         format!("__cookie__:{password}").as_bytes(),

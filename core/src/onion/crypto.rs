@@ -80,7 +80,7 @@ pub fn blinding_factor(ephemeral: &PublicKey, shared: &[u8; 32]) -> [u8; 32] {
 
 /// Constant-time equality of two 32-byte MACs.
 pub fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::secret::constant_time_eq(a, b)
 }
 
 /// The per-hop values the sender derives from its session key: hop `i`'s

@@ -60,11 +60,6 @@ pub struct BearerAuth<S> {
     expected: Arc<Vec<u8>>,
 }
 
-/// Compare without leaking where the first difference is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl<S, B> tower::Service<HttpRequest<B>> for BearerAuth<S>
 where
     S: tower::Service<HttpRequest<B>, Response = HttpResponse>,
@@ -83,7 +78,7 @@ where
         let ok = request
             .headers()
             .get(hyper::header::AUTHORIZATION)
-            .is_some_and(|v| constant_time_eq(v.as_bytes(), &self.expected));
+            .is_some_and(|v| crate::secret::constant_time_eq(v.as_bytes(), &self.expected));
         if ok {
             let fut = self.inner.call(request);
             Box::pin(async move { fut.await.map_err(Into::into) })

@@ -228,9 +228,7 @@ impl Dispatcher {
 
 /// Generate a fresh RPC token and write it to `<datadir>/rpc.cookie` (0600).
 pub fn write_cookie(datadir: &std::path::Path) -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom(&mut bytes)?;
-    let token = hex::encode(bytes);
+    let token = crate::secret::random_hex(32)?;
     crate::datadir::write_private(&datadir.join(COOKIE_FILE), format!("{token}\n").as_bytes())?;
     Ok(token)
 }
@@ -239,10 +237,3 @@ pub fn write_cookie(datadir: &std::path::Path) -> std::io::Result<String> {
 pub const COOKIE_FILE: &str = "rpc.cookie";
 /// The unix socket name.
 pub const SOCKET_FILE: &str = "lumen-rpc";
-
-fn getrandom(buf: &mut [u8]) -> std::io::Result<()> {
-    use bitcoin::secp256k1::rand::RngCore;
-    bitcoin::secp256k1::rand::rngs::OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}

@@ -89,9 +89,7 @@ impl Credentials {
 
     fn accepts(&self, header: Option<&hyper::header::HeaderValue>) -> bool {
         header.is_some_and(|h| {
-            let a = h.as_bytes();
-            let b = self.expected.as_bytes();
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+            crate::secret::constant_time_eq(h.as_bytes(), self.expected.as_bytes())
         })
     }
 }

@@ -102,6 +102,8 @@ pub enum ChainEvent {
 pub struct Chain {
     blocks: Vec<Block>,
     undo: Vec<BlockUndo>,
+    /// Cumulative proof of work up to each height (Core's `nChainWork`).
+    chain_work: Vec<bitcoin::Work>,
     heights: HashMap<BlockHash, u32>,
     tx_index: HashMap<Txid, (u32, usize)>,
     utxos: UtxoSet,
@@ -154,12 +156,14 @@ impl Chain {
     /// new blocks (unix seconds).
     pub fn new(now: u32) -> Chain {
         let genesis = genesis_block(Network::Regtest);
+        let genesis_work = genesis.header.work();
         let mut heights = HashMap::new();
         heights.insert(genesis.block_hash(), 0);
         // The genesis coinbase is not spendable: it is not in the UTXO set.
         Chain {
             blocks: vec![genesis],
             undo: vec![BlockUndo::default()],
+            chain_work: vec![genesis_work],
             heights,
             tx_index: HashMap::new(),
             utxos: UtxoSet::default(),
@@ -208,6 +212,11 @@ impl Chain {
     /// Height of a block of the active chain.
     pub fn height_of(&self, hash: &BlockHash) -> Option<u32> {
         self.heights.get(hash).copied()
+    }
+
+    /// Cumulative proof of work of the active chain up to `height`.
+    pub fn chain_work(&self, height: u32) -> Option<bitcoin::Work> {
+        self.chain_work.get(height as usize).copied()
     }
 
     /// Median of the last 11 block times ending at `height` (BIP113).
@@ -512,6 +521,13 @@ impl Chain {
             self.tx_index.insert(txid, (height, index));
         }
         self.heights.insert(block.block_hash(), height);
+        let work = self
+            .chain_work
+            .last()
+            .copied()
+            .unwrap_or(bitcoin::Work::from_be_bytes([0; 32]))
+            + block.header.work();
+        self.chain_work.push(work);
         self.blocks.push(block.clone());
         self.undo.push(undo);
         self.refresh_mempool();
@@ -549,6 +565,7 @@ impl Chain {
         let mut events = Vec::new();
         let mut returned: Vec<Vec<Transaction>> = Vec::new();
         while self.tip_height() >= height {
+            self.chain_work.pop();
             let (block, undo) = match (self.blocks.pop(), self.undo.pop()) {
                 (Some(b), Some(u)) => (b, u),
                 _ => break,

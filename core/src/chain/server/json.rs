@@ -113,12 +113,9 @@ pub fn difficulty(bits: bitcoin::CompactTarget) -> f64 {
 
 /// Cumulative work up to `height`, as 64 hex digits.
 pub fn chainwork(chain: &Chain, height: u32) -> String {
-    let mut work = bitcoin::Work::from_be_bytes([0; 32]);
-    for h in 0..=height {
-        if let Some(b) = chain.block_at(h) {
-            work = work + b.header.work();
-        }
-    }
+    let work = chain
+        .chain_work(height)
+        .unwrap_or(bitcoin::Work::from_be_bytes([0; 32]));
     hex::encode(work.to_be_bytes())
 }
 

@@ -583,3 +583,31 @@ async fn embedded_chain_persists_notifies_and_survives_a_torn_log() {
         "{err}"
     );
 }
+
+#[test]
+fn cumulative_chain_work_follows_connects_and_reorgs() {
+    let miner = key(1);
+    let mut chain = funded_chain(&miner);
+    let from_scratch = |c: &Chain, h: u32| {
+        (0..=h).fold(bitcoin::Work::from_be_bytes([0; 32]), |w, i| {
+            w + c.block_at(i).expect("block").header.work()
+        })
+    };
+    for h in [0, 1, 50, 101] {
+        assert_eq!(
+            chain.chain_work(h),
+            Some(from_scratch(&chain, h)),
+            "height {h}"
+        );
+    }
+    let fork = chain.block_at(90).expect("block").block_hash();
+    chain.invalidate(&fork).expect("invalidate");
+    assert_eq!(
+        chain.chain_work(90),
+        None,
+        "disconnected heights have no work"
+    );
+    chain.mine(3, &key(2).p2wpkh());
+    assert_eq!(chain.chain_work(92), Some(from_scratch(&chain, 92)));
+    assert!(chain.chain_work(92) > chain.chain_work(91));
+}

@@ -11,8 +11,9 @@ use crate::chain::embedded::source::EmbeddedChain;
 /// Most blocks one `dev-mine` call mines.
 pub const MAX_DEV_MINE: u32 = 1000;
 
-/// Register `dev-mine`.
+/// Register `dev-mine` and `dev-invalidateblock`.
 pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<(), String> {
+    register_invalidate(dispatcher, chain.clone())?;
     let description = format!(
         "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}}."
     );
@@ -58,6 +59,38 @@ pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<()
                     "blockheight": height,
                     "blockhashes": hashes.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
                 }))
+            }
+        },
+    ))
+}
+
+/// `dev-invalidateblock blockhash`: disconnect the best chain down to and
+/// including `blockhash`; its transactions return to the mempool where still
+/// valid. Mine afterwards to build the competing branch.
+fn register_invalidate(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<(), String> {
+    dispatcher.register(Method::new(
+        "dev-invalidateblock",
+        &[ParamSpec::req("blockhash")],
+        "Disconnect the embedded chain down to and including {blockhash} (regtest reorg testing).",
+        move |p| {
+            let chain = chain.clone();
+            async move {
+                let text: String = p.require("blockhash")?;
+                let hash = bitcoin::BlockHash::from_str(&text).map_err(|e| {
+                    RpcError::invalid_param(
+                        "blockhash",
+                        format!("'{text}' is not a block hash: {e}"),
+                    )
+                })?;
+                let (disconnected, height) = tokio::task::spawn_blocking(move || {
+                    let n = chain.invalidate(&hash)?;
+                    let height = chain.with_chain(|c| c.tip_height())?;
+                    Ok::<_, crate::chain::embedded::source::EmbeddedError>((n, height))
+                })
+                .await
+                .map_err(|e| RpcError::internal(format!("invalidate task failed: {e}")))?
+                .map_err(|e| RpcError::invalid_param("blockhash", e))?;
+                Ok(json!({ "disconnected": disconnected, "blockheight": height }))
             }
         },
     ))

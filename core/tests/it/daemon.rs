@@ -357,6 +357,18 @@ fn embedded_chain_in_the_daemon_mines_and_persists() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 103);
 
+    // A 2-block reorg through the dev RPC, then a longer competing branch.
+    let two: serde_json::Value = serde_json::from_str(&out).expect("dev-mine output is JSON");
+    let hash_102 = two["blockhashes"][0].as_str().expect("hash").to_string();
+    let reorg = node.ok("dev-invalidateblock", json!({"blockhash": hash_102}));
+    assert_eq!(reorg, json!({"disconnected": 2, "blockheight": 101}));
+    assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 101);
+    let branch = node.ok("dev-mine", json!({"blocks": 3, "address": address}));
+    assert_eq!(node.ok("getinfo", json!({}))["blockheight"], 104);
+    assert_ne!(branch["blockhashes"][0], json!(hash_102));
+    let unknown = node.call("dev-invalidateblock", json!({"blockhash": hash_102}));
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+
     for (params, param) in [
         (
             json!({"blocks": 1, "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"}),
@@ -381,8 +393,8 @@ fn embedded_chain_in_the_daemon_mines_and_persists() {
     node.restart();
     assert_eq!(
         node.ok("getinfo", json!({}))["blockheight"],
-        103,
-        "the chain survives a restart"
+        104,
+        "the chain (after the reorg) survives a restart"
     );
     assert!(tmp.path().join("chain/blocks.dat").exists());
 }

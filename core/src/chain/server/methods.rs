@@ -399,6 +399,22 @@ pub fn dispatch(chain: &EmbeddedChain, method: &str, params: Value) -> Result<Va
                 hashes.iter().map(|h| h.to_string()).collect::<Vec<_>>()
             ))
         }
+        "invalidateblock" => {
+            let text = as_str(required(&params, 0, "blockhash")?, "blockhash")?;
+            let hash = bitcoin::BlockHash::from_str(text).map_err(|_| {
+                CoreError::new(
+                    codes::INVALID_PARAMETER,
+                    "blockhash must be of length 64 (not hex)",
+                )
+            })?;
+            chain.invalidate(&hash).map_err(|e| match e {
+                crate::chain::embedded::source::EmbeddedError::Chain(
+                    crate::chain::embedded::ChainError::UnknownBlock(_),
+                ) => block_not_found(),
+                other => CoreError::new(codes::MISC_ERROR, other.to_string()),
+            })?;
+            Ok(Value::Null)
+        }
         "getnetworkinfo" => Ok(json!({
             "version": 280000,
             "subversion": concat!("/Lumen:", env!("CARGO_PKG_VERSION"), "(embedded regtest)/"),

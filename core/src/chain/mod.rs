@@ -70,6 +70,10 @@ pub trait ChainSource: Send + Sync {
     fn fee_rate(&self, target_blocks: u16) -> ChainFuture<'_, FeeRate>;
     /// An unspent output of the best chain (gossip validation).
     fn utxo(&self, outpoint: OutPoint) -> ChainFuture<'_, Option<TxOut>>;
+    /// Every transaction in the backend's mempool, parents before children.
+    /// The wallet reads it to see unconfirmed deposits and what a reorg
+    /// returned to the mempool.
+    fn mempool(&self) -> ChainFuture<'_, Vec<Transaction>>;
     /// Block connected / disconnected events from now on.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChainNotification>;
 }

@@ -611,3 +611,36 @@ fn cumulative_chain_work_follows_connects_and_reorgs() {
     assert_eq!(chain.chain_work(92), Some(from_scratch(&chain, 92)));
     assert!(chain.chain_work(92) > chain.chain_work(91));
 }
+
+#[tokio::test]
+async fn chain_source_lists_the_mempool_and_what_a_reorg_returns() {
+    use lumen_core::chain::ChainSource;
+    use lumen_core::chain::embedded::source::EmbeddedChain;
+
+    let miner = key(1);
+    let alice = key(2);
+    let chain = EmbeddedChain::in_memory(T0);
+    chain.mine(101, &miner.p2wpkh()).expect("mine");
+    assert!(chain.mempool().await.expect("mempool").is_empty());
+
+    let block1 = chain
+        .block(chain.block_hash(1).await.expect("hash").expect("some"))
+        .await
+        .expect("block")
+        .expect("some");
+    let cb = OutPoint::new(block1.txdata[0].compute_txid(), 0);
+    let value = block_subsidy(1);
+    let mut tx = spend(cb, vec![out(value.to_sat() - 1_000, alice.p2wpkh())]);
+    sign_p2wpkh(&mut tx, 0, &miner, value);
+    chain.broadcast(tx.clone()).await.expect("broadcast");
+    assert_eq!(chain.mempool().await.expect("mempool"), vec![tx.clone()]);
+
+    let mined = chain.mine(1, &miner.p2wpkh()).expect("mine")[0];
+    assert!(chain.mempool().await.expect("mempool").is_empty());
+    chain.invalidate(&mined).expect("invalidate");
+    assert_eq!(
+        chain.mempool().await.expect("mempool"),
+        vec![tx],
+        "a disconnected block's transaction is back in the mempool"
+    );
+}

@@ -222,6 +222,19 @@ impl ChainSource for EmbeddedChain {
         })
     }
 
+    fn mempool(&self) -> ChainFuture<'_, Vec<bitcoin::Transaction>> {
+        Box::pin(async move {
+            self.with_chain(|c| {
+                c.mempool()
+                    .in_order()
+                    .into_iter()
+                    .map(|e| e.tx.clone())
+                    .collect()
+            })
+            .map_err(backend)
+        })
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<ChainNotification> {
         self.events.subscribe()
     }

@@ -4,6 +4,7 @@
 //! chain now; Bitcoin Core's RPC and Esplora next). Consumers — the wallet,
 //! channel watchers, gossip validation — use only this trait.
 
+pub mod bitcoind;
 pub mod embedded;
 pub mod server;
 

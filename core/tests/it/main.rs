@@ -2,6 +2,7 @@
 //! the wire protocol: real processes, real sockets, real database files.
 //! One test binary, so linking happens once.
 
+mod bitcoind;
 mod chain;
 mod chain_server;
 mod cln_schema;

@@ -4,6 +4,7 @@
 
 mod bitcoind;
 mod chain;
+mod chain_contract;
 mod chain_server;
 mod cln_schema;
 mod daemon;

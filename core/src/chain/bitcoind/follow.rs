@@ -21,7 +21,8 @@ use crate::chain::ChainNotification;
 pub const WINDOW: usize = 144;
 /// Heights fetched per batch request when catching up.
 const CHUNK: u32 = 250;
-/// Window entries compared per batch request when looking for the fork.
+/// Window entries compared per batch request when looking for the fork
+/// (after the first request, which checks only the highest).
 const FORK_PROBE: usize = 12;
 
 /// The announced best chain's last [`WINDOW`] blocks, lowest first.
@@ -228,7 +229,13 @@ impl Follower {
         target: u32,
     ) -> Result<Option<(u32, BlockHash)>, RpcError> {
         let candidates: Vec<(u32, BlockHash)> = self.window.at_or_below(target).collect();
-        for probe in candidates.chunks(FORK_PROBE) {
+        // Usually the tip itself is still there: ask for it alone first.
+        let mut rest = candidates.as_slice();
+        let mut size = 1;
+        while !rest.is_empty() {
+            let (probe, after) = rest.split_at(size.min(rest.len()));
+            rest = after;
+            size = FORK_PROBE;
             let calls: Vec<(&str, Value)> = probe
                 .iter()
                 .map(|(h, _)| ("getblockhash", json!([h])))

@@ -369,7 +369,7 @@ fn lumend_fails(dir: &Path, args: &[&str]) -> String {
 fn second_lumend_follows_the_first_over_bitcoind_rpc() {
     let tmp_a = tempfile::tempdir().expect("tempdir");
     let tmp_b = tempfile::tempdir().expect("tempdir");
-    let served = Served::start(tmp_a.path());
+    let mut served = Served::start(tmp_a.path());
     let core = served.rpc();
     let key = Key::new(11);
     let url = served.url();
@@ -419,6 +419,25 @@ fn second_lumend_follows_the_first_over_bitcoind_rpc() {
     core.ok("generatetoaddress", json!([4, key.address.to_string()]));
     wait_b(22);
     assert!(b.log().contains("following Bitcoin Core"), "{}", b.log());
+
+    // A goes away: B warns and keeps its last height; A comes back: B follows.
+    assert!(served.node.signal_and_wait(libc::SIGTERM).success());
+    let started = Instant::now();
+    while !b.log().contains("cannot follow Bitcoin Core") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no warning in B's log:\n{}",
+            b.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(height_b(), 22, "B still answers getinfo");
+    served.node.restart();
+    served
+        .rpc()
+        .ok("generatetoaddress", json!([2, key.address.to_string()]));
+    wait_b(24);
+    assert!(b.log().contains("reachable again"), "{}", b.log());
 
     // Start-up refusals, with the reason on stderr.
     let tmp_c = tempfile::tempdir().expect("tempdir");

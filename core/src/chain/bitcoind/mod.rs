@@ -164,6 +164,7 @@ impl BitcoindChain {
         let rpc = RpcClient::new(&config.url, config.auth.clone())
             .map_err(|e| RpcError::Protocol(format!("chain.bitcoind_url: {e}")))?;
         let waited = Instant::now();
+        let mut warned = false;
         let info = loop {
             match rpc.call("getblockchaininfo", json!([])).await {
                 Ok(v) => break v,
@@ -173,7 +174,10 @@ impl BitcoindChain {
                     if !transient || waited.elapsed() >= START_WAIT {
                         return Err(e.into());
                     }
-                    tracing::warn!(url = %rpc.url(), error = %e, "waiting for Bitcoin Core");
+                    if !warned {
+                        tracing::warn!(url = %rpc.url(), error = %e, "waiting up to {START_WAIT:?} for Bitcoin Core");
+                        warned = true;
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
@@ -237,6 +241,15 @@ async fn poll_loop(shared: Arc<Shared>, mut follower: Follower, every: Duration)
                         down_ms = since.elapsed().as_millis() as u64,
                         "Bitcoin Core is reachable again"
                     );
+                }
+                let depth = step
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e, ChainNotification::Disconnected { .. }))
+                    .count();
+                if depth > 0 {
+                    let tip = shared.tip.lock().map(|t| t.0).unwrap_or_default();
+                    tracing::info!(depth, tip, "Bitcoin Core reorganised its best chain");
                 }
                 if step.deep_reorg {
                     tracing::error!(

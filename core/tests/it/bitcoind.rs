@@ -209,8 +209,11 @@ fn start_refuses_wrong_credentials_and_network() {
     match rt.block_on(BitcoindChain::start(wrong, bitcoin::Network::Regtest)) {
         Err(StartError::Rpc(e @ RpcError::Auth { .. })) => {
             let msg = e.to_string();
-            assert!(msg.contains("refused our credentials"), "{msg}");
-            assert!(msg.contains("__cookie__"), "names the user: {msg}");
+            assert!(msg.contains("cannot authenticate"), "{msg}");
+            assert!(
+                msg.contains("refused user '__cookie__'"),
+                "names the user: {msg}"
+            );
             assert!(!msg.contains("not-the-password"), "{msg}");
         }
         Err(other) => panic!("{other}"),
@@ -454,7 +457,16 @@ fn second_lumend_follows_the_first_over_bitcoind_rpc() {
             "y",
         ],
     );
-    assert!(err.contains("refused our credentials"), "{err}");
+    assert!(err.contains("refused user 'x'"), "{err}");
+    let last = err
+        .lines()
+        .find(|l| l.starts_with("lumend:"))
+        .expect("lumend: line");
+    assert_eq!(
+        last.matches("cannot authenticate").count(),
+        1,
+        "said once: {last}"
+    );
     let tmp_d = tempfile::tempdir().expect("tempdir");
     let err = lumend_fails(
         tmp_d.path(),

@@ -63,7 +63,7 @@ pub enum StartError {
         ours_core: &'static str,
     },
     /// Core could not be queried.
-    #[error("{0}")]
+    #[error(transparent)]
     Rpc(#[from] RpcError),
 }
 

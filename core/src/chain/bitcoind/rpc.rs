@@ -74,8 +74,8 @@ pub enum RpcError {
         /// What went wrong.
         reason: String,
     },
-    /// Core refused our credentials.
-    #[error("Bitcoin Core at {url} refused our credentials: {what}")]
+    /// The credentials could not be read, or Core refused them.
+    #[error("cannot authenticate to Bitcoin Core at {url}: {what}")]
     Auth {
         /// The endpoint.
         url: String,
@@ -281,11 +281,11 @@ impl RpcClient {
                 }
                 return Err(self.auth_error(match &self.auth {
                     Auth::Cookie(p) => format!(
-                        "HTTP {status} with the cookie from {} (is it this bitcoind's data dir?)",
+                        "it refused the cookie from {} (HTTP {status}; is that this bitcoind's data dir?)",
                         p.display()
                     ),
                     Auth::UserPass { user, .. } => {
-                        format!("HTTP {status} for user '{user}' (check the user and password)")
+                        format!("it refused user '{user}' (HTTP {status}; check the user and password)")
                     }
                 }));
             }
@@ -297,7 +297,7 @@ impl RpcClient {
                 ))
             });
         }
-        Err(self.auth_error("credentials refused".into()))
+        Err(self.auth_error("it refused the credentials".into()))
     }
 
     /// One call.

@@ -13,7 +13,7 @@ use lumen_core::chain::{ChainNotification, ChainSource, ChainSourceError};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use crate::chain_contract::{ChainDriver, Key, check_contract, connected, events};
+use crate::chain_contract::{ChainDriver, Key, check_contract, connected, disconnected, events};
 use crate::chain_server::CoreRpc;
 use crate::support::{Node, bin, free_port};
 
@@ -243,6 +243,85 @@ fn start_refuses_wrong_credentials_and_network() {
         Err(other) => panic!("{other}"),
         Ok(_) => panic!("started on the wrong network"),
     }
+}
+
+#[test]
+fn reorg_deeper_than_the_window_disconnects_all_it_remembers() {
+    use lumen_core::chain::bitcoind::follow::WINDOW;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let served = Served::start(tmp.path());
+    let core = served.rpc();
+    let key = Key::new(15);
+    let old = core.mine(200, &key.address);
+    let rt = Runtime::new().expect("runtime");
+    let chain = rt
+        .block_on(BitcoindChain::start(
+            served.config(),
+            bitcoin::Network::Regtest,
+        ))
+        .expect("start");
+    let mut rx = chain.subscribe();
+    // Replace the last 160 blocks (more than the window) with 170 new ones,
+    // letting the client see the short chain in between: it can only
+    // disconnect what it remembers, and resumes connecting from there.
+    core.invalidate(old[40]);
+    let window = WINDOW as u32;
+    let lowest = 200 - window + 1;
+    let want: Vec<_> = (lowest..=200)
+        .rev()
+        .map(|h| disconnected(h, old[h as usize - 1]))
+        .collect();
+    assert_eq!(
+        events(&rt, &mut rx, want.len(), Duration::from_secs(30)),
+        want
+    );
+    let new = core.mine(170, &key.address);
+    let want: Vec<_> = (lowest..=210)
+        .map(|h| connected(h, new[h as usize - 41]))
+        .collect();
+    assert_eq!(
+        events(&rt, &mut rx, want.len(), Duration::from_secs(30)),
+        want
+    );
+    assert_eq!(rt.block_on(chain.tip()).expect("tip"), (210, new[169]));
+
+    // Again without waiting in between: whether or not a poll sees the
+    // short chain, the events are the same.
+    let before = core.mine(1, &key.address)[0];
+    assert_eq!(
+        events(&rt, &mut rx, 1, Duration::from_secs(10)),
+        vec![connected(211, before)]
+    );
+    let current: Vec<BlockHash> = (1..=211)
+        .map(|h| hash(&core.ok("getblockhash", json!([h]))))
+        .collect();
+    // Invalidate and mine in one batch request.
+    let (status, _) = core.raw(
+        Some(&core.auth),
+        &json!([
+            {"jsonrpc": "1.0", "id": 1, "method": "invalidateblock", "params": [current[40].to_string()]},
+            {"jsonrpc": "1.0", "id": 2, "method": "generatetoaddress", "params": [175, key.address.to_string()]},
+        ])
+        .to_string(),
+    );
+    assert_eq!(status, 200);
+    let lowest = 211 - window + 1;
+    let got = events(
+        &rt,
+        &mut rx,
+        // 40 blocks kept + 175 mined: the new tip is 215.
+        window as usize + (215 - lowest + 1) as usize,
+        Duration::from_secs(30),
+    );
+    let new: Vec<BlockHash> = (lowest..=215)
+        .map(|h| hash(&core.ok("getblockhash", json!([h]))))
+        .collect();
+    let mut want: Vec<_> = (lowest..=211)
+        .rev()
+        .map(|h| disconnected(h, current[h as usize - 1]))
+        .collect();
+    want.extend((lowest..=215).zip(&new).map(|(h, b)| connected(h, *b)));
+    assert_eq!(got, want);
 }
 
 /// A minimal HTTP server answering as a Bitcoin Core that has only its

@@ -128,6 +128,9 @@ pub struct Step {
 pub struct Follower {
     /// The announced chain.
     pub window: Window,
+    /// When a deep reorg emptied the window: the lowest height announced
+    /// as disconnected, where connecting resumes.
+    resume: Option<u32>,
 }
 
 impl Follower {
@@ -136,6 +139,7 @@ impl Follower {
     pub fn new() -> Follower {
         Follower {
             window: Window::default(),
+            resume: None,
         }
     }
 
@@ -163,7 +167,13 @@ impl Follower {
         let fork = self.find_fork(rpc, target).await?;
         let start = match (fork, self.window.lowest()) {
             (Some((h, _)), _) => h + 1,
-            (None, None) => target.saturating_sub(WINDOW as u32 - 1),
+            // Resume where a deep reorg left subscribers (or below, if
+            // Core's chain is now shorter still); the first step loads
+            // the last WINDOW blocks.
+            (None, None) => match self.resume {
+                Some(r) => r.min(target + 1),
+                None => target.saturating_sub(WINDOW as u32 - 1),
+            },
             (None, Some((lowest, _))) => {
                 // Deeper than we remember: say everything we know went, then
                 // rebuild from the same height.
@@ -174,6 +184,11 @@ impl Follower {
         while let Some(e) = self.window.pop_above(fork.map(|(h, _)| h)) {
             emit(e, self.window.tip());
             step.events.push(e);
+            if let ChainNotification::Disconnected { height, .. } = e
+                && self.window.tip().is_none()
+            {
+                self.resume = Some(height);
+            }
         }
 
         // Fetch and link the new blocks, a chunk at a time.
@@ -208,6 +223,7 @@ impl Follower {
             let linked = linked_prefix(anchor, &hashes, &headers);
             for (n, hash) in hashes.iter().take(linked).enumerate() {
                 if let Some(e) = self.window.connect(height + n as u32, *hash) {
+                    self.resume = None;
                     emit(e, self.window.tip());
                     step.events.push(e);
                 }

@@ -163,7 +163,12 @@ pub struct Cli {
     #[arg(long, env = "LUMEN_BITCOIND_USER", value_name = "USER")]
     pub bitcoind_user: Option<String>,
     /// Bitcoin Core RPC password (prefer the environment or the file: flags show in `ps`).
-    #[arg(long, env = "LUMEN_BITCOIND_PASSWORD", value_name = "PASSWORD")]
+    #[arg(
+        long,
+        env = "LUMEN_BITCOIND_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
     pub bitcoind_password: Option<String>,
     /// How often to poll Bitcoin Core's tip, in milliseconds (default 1000).
     #[arg(long, env = "LUMEN_BITCOIND_POLL_MS", value_name = "MS")]
@@ -303,8 +308,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Store backend.
     pub store_backend: BackendKind,
-    /// Chain backend; `None` runs without one (networks other than regtest,
-    /// until the Bitcoin Core backend exists).
+    /// Chain backend; `None` runs without one (networks other than regtest
+    /// when `chain.backend` is not set).
     pub chain_backend: Option<ChainBackend>,
     /// Serve the embedded chain over Bitcoin Core's RPC, if set.
     pub chain_rpc: Option<ChainRpcConfig>,

@@ -4,6 +4,13 @@
 //!
 //! [`ChainSource::tip`] is the tip the poller last announced, so it never runs
 //! ahead of the event stream; the other queries ask Core directly.
+//! `block` also returns a stale block Core still stores (useful when handling
+//! a `Disconnected`); `header` answers for the best chain only.
+//!
+//! A reorg deeper than [`follow::WINDOW`] blocks announces only the blocks
+//! the poller remembers as disconnected (and logs an error): deeper ones were
+//! never kept. Cost: an idle poll is one call; each new block about five
+//! (one per HTTP request); a catch-up two per block, batched 250 at a time.
 
 pub mod follow;
 pub mod rpc;

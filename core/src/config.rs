@@ -156,7 +156,7 @@ pub struct Cli {
     /// regtest http://127.0.0.1:18443).
     #[arg(long, env = "LUMEN_BITCOIND_URL", value_name = "URL")]
     pub bitcoind_url: Option<String>,
-    /// Bitcoin Core's cookie file (default: ~/.bitcoin/[<network>/].cookie).
+    /// Bitcoin Core's cookie file (default: the one bitcoind writes for the network under ~/.bitcoin).
     #[arg(long, env = "LUMEN_BITCOIND_COOKIE", value_name = "FILE")]
     pub bitcoind_cookie: Option<PathBuf>,
     /// Bitcoin Core RPC user (with --bitcoind-password, instead of the cookie).

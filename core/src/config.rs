@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use crate::store::BackendKind;
 
+mod bitcoind;
+
 /// File name of the config file inside the data dir.
 pub const CONFIG_FILE_NAME: &str = "lumen.toml";
 
@@ -150,6 +152,31 @@ pub struct Cli {
     /// instead of creating a new seed.
     #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
     pub restore_from_mnemonic_file: Option<PathBuf>,
+    /// Bitcoin Core's RPC URL (chain backend bitcoind; default per network,
+    /// regtest http://127.0.0.1:18443).
+    #[arg(long, env = "LUMEN_BITCOIND_URL", value_name = "URL")]
+    pub bitcoind_url: Option<String>,
+    /// Bitcoin Core's cookie file (default: the one bitcoind writes for the network under ~/.bitcoin).
+    #[arg(long, env = "LUMEN_BITCOIND_COOKIE", value_name = "FILE")]
+    pub bitcoind_cookie: Option<PathBuf>,
+    /// Bitcoin Core RPC user (with --bitcoind-password, instead of the cookie).
+    #[arg(long, env = "LUMEN_BITCOIND_USER", value_name = "USER")]
+    pub bitcoind_user: Option<String>,
+    /// Bitcoin Core RPC password (prefer the environment or the file: flags show in `ps`).
+    #[arg(
+        long,
+        env = "LUMEN_BITCOIND_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub bitcoind_password: Option<String>,
+    /// How often to poll Bitcoin Core's tip, in milliseconds (default 1000).
+    #[arg(long, env = "LUMEN_BITCOIND_POLL_MS", value_name = "MS")]
+    pub bitcoind_poll_ms: Option<u64>,
+    /// Fee rate (sat/vB) to use when Bitcoin Core has no estimate
+    /// (default 2 on regtest, none elsewhere).
+    #[arg(long, env = "LUMEN_FALLBACK_FEERATE", value_name = "SAT_PER_VB")]
+    pub fallback_feerate: Option<u32>,
 }
 
 fn parse_backend(s: &str) -> Result<BackendKind, String> {
@@ -215,6 +242,12 @@ struct FileChain {
     rpc_bind: Option<SocketAddr>,
     rpc_user: Option<String>,
     rpc_password: Option<String>,
+    bitcoind_url: Option<String>,
+    bitcoind_cookie: Option<PathBuf>,
+    bitcoind_user: Option<String>,
+    bitcoind_password: Option<String>,
+    bitcoind_poll_ms: Option<u64>,
+    fallback_feerate: Option<u32>,
 }
 
 /// Serving the embedded chain to other processes (Bitcoin Core's RPC subset).
@@ -232,7 +265,7 @@ pub struct ChainRpcConfig {
 pub enum ChainBackend {
     /// The in-process regtest chain (regtest only; the default there).
     Embedded,
-    /// Bitcoin Core's JSON-RPC (not in this build yet).
+    /// Bitcoin Core's JSON-RPC.
     Bitcoind,
 }
 
@@ -275,11 +308,13 @@ pub struct Config {
     pub log: LogConfig,
     /// Store backend.
     pub store_backend: BackendKind,
-    /// Chain backend; `None` runs without one (networks other than regtest,
-    /// until the Bitcoin Core backend exists).
+    /// Chain backend; `None` runs without one (networks other than regtest
+    /// when `chain.backend` is not set).
     pub chain_backend: Option<ChainBackend>,
     /// Serve the embedded chain over Bitcoin Core's RPC, if set.
     pub chain_rpc: Option<ChainRpcConfig>,
+    /// How to reach Bitcoin Core; set when the backend is `bitcoind`.
+    pub bitcoind: Option<crate::chain::bitcoind::BitcoindConfig>,
     /// Addresses to accept peers on (none: outbound connections only).
     pub peer_listen: Vec<SocketAddr>,
     /// Mnemonic file to import on first start.
@@ -516,18 +551,9 @@ impl Config {
                     },
                 });
             }
-            Some((ChainBackend::Bitcoind, from_file)) => {
-                let reason = "the Bitcoin Core backend is not in this build yet".to_string();
-                return Err(match from_file {
-                    Some(key) => file_err(key, reason),
-                    None => ConfigError::Option {
-                        key: "--chain-backend".into(),
-                        reason,
-                    },
-                });
-            }
             other => other.map(|(b, _)| b),
         };
+        let bitcoind = bitcoind::resolve(cli, &file.chain, &file_path, network, chain_backend)?;
 
         let chain_rpc = match cli.chain_rpc_bind.or(file.chain.rpc_bind) {
             None => None,
@@ -566,6 +592,7 @@ impl Config {
         };
 
         Ok(Config {
+            bitcoind,
             peer_listen,
             chain_rpc,
             network,

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use std::os::unix::fs::DirBuilderExt;
 
 use crate::chain::ChainSource;
+use crate::chain::bitcoind::BitcoindChain;
 use crate::chain::embedded::source::EmbeddedChain;
 use crate::config::{ChainBackend, Config};
 use crate::datadir::DataDir;
@@ -94,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
 
     let dispatcher = Arc::new(Dispatcher::new());
+    let mut bitcoind: Option<Arc<dyn ChainSource>> = None;
     let embedded = match config.chain_backend {
         Some(ChainBackend::Embedded) => {
             let chain_dir = dir.join("chain");
@@ -113,16 +115,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await??;
             Some(Arc::new(chain))
         }
-        // Rejected by the config loader: it is not in this build.
         Some(ChainBackend::Bitcoind) => {
-            anyhow::bail!("the Bitcoin Core chain backend is not in this build yet")
+            let cfg = config.bitcoind.clone().ok_or_else(|| {
+                anyhow::anyhow!("chain.backend is bitcoind but it has no settings")
+            })?;
+            let source = BitcoindChain::start(cfg, config.network.to_bitcoin()).await?;
+            bitcoind = Some(Arc::new(source) as Arc<dyn ChainSource>);
+            None
         }
         None => {
             tracing::warn!(network = %config.network, "no chain backend: chain features are off");
             None
         }
     };
-    let chain: Option<Arc<dyn ChainSource>> = embedded.clone().map(|c| c as Arc<dyn ChainSource>);
+    let chain: Option<Arc<dyn ChainSource>> =
+        bitcoind.or_else(|| embedded.clone().map(|c| c as Arc<dyn ChainSource>));
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
     let peers = PeerManager::new(
         signer.clone(),

@@ -1,9 +1,11 @@
 //! The chain: where blocks and transactions come from.
 //!
-//! [`ChainSource`] is the seam every backend implements (the embedded regtest
-//! chain now; Bitcoin Core's RPC and Esplora next). Consumers — the wallet,
-//! channel watchers, gossip validation — use only this trait.
+//! [`ChainSource`] is the seam every backend implements: the embedded regtest
+//! chain ([`embedded`]) and Bitcoin Core's RPC ([`bitcoind`]); Esplora next.
+//! Consumers — the wallet, channel watchers, gossip validation — use only
+//! this trait.
 
+pub mod bitcoind;
 pub mod embedded;
 pub mod server;
 

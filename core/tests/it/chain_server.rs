@@ -13,13 +13,23 @@ use serde_json::{Value, json};
 
 use crate::support::{Node, free_port};
 
-struct CoreRpc {
-    port: u16,
-    auth: String,
+/// A blocking Bitcoin Core RPC client for tests (raw HTTP, Basic auth).
+pub struct CoreRpc {
+    pub port: u16,
+    pub auth: String,
 }
 
 impl CoreRpc {
-    fn raw(&self, auth: Option<&str>, body: &str) -> (u16, Value) {
+    /// Basic auth from the cookie a lumend wrote to `<dir>/chain/.cookie`.
+    pub fn from_cookie(port: u16, dir: &std::path::Path) -> CoreRpc {
+        let cookie = std::fs::read_to_string(dir.join("chain/.cookie")).expect("cookie");
+        CoreRpc {
+            port,
+            auth: base64::engine::general_purpose::STANDARD.encode(cookie.trim()),
+        }
+    }
+
+    pub fn raw(&self, auth: Option<&str>, body: &str) -> (u16, Value) {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         let auth = auth
@@ -41,7 +51,7 @@ impl CoreRpc {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
-    fn call(&self, method: &str, params: Value) -> Result<Value, (i64, String)> {
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, (i64, String)> {
         let body =
             json!({ "jsonrpc": "1.0", "id": "it", "method": method, "params": params }).to_string();
         let (_, v) = self.raw(Some(&self.auth), &body);
@@ -55,7 +65,7 @@ impl CoreRpc {
         }
     }
 
-    fn ok(&self, method: &str, params: Value) -> Value {
+    pub fn ok(&self, method: &str, params: Value) -> Value {
         self.call(method, params.clone())
             .unwrap_or_else(|e| panic!("{method} {params}: {e:?}"))
     }

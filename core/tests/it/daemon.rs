@@ -401,10 +401,18 @@ fn embedded_chain_in_the_daemon_mines_and_persists() {
 
 #[test]
 fn chain_backend_config_is_checked() {
-    let (code, err) = lumend_with_config("[chain]\nbackend = \"bitcoind\"\n");
+    let (code, err) = lumend_with_config(
+        "[chain]\nbackend = \"bitcoind\"\nbitcoind_cookie = \"/nonexistent/lumen-test/.cookie\"\n",
+    );
     assert_ne!(code, 0);
     assert!(
-        err.contains("chain.backend") && err.contains("not in this build"),
+        err.contains("cannot read the cookie file /nonexistent/lumen-test/.cookie"),
+        "{err}"
+    );
+    let (code, err) = lumend_with_config("[chain]\nbitcoind_url = \"http://127.0.0.1:1\"\n");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("chain.bitcoind_url") && err.contains("line 2"),
         "{err}"
     );
 

@@ -2,7 +2,9 @@
 //! the wire protocol: real processes, real sockets, real database files.
 //! One test binary, so linking happens once.
 
+mod bitcoind;
 mod chain;
+mod chain_contract;
 mod chain_server;
 mod cln_schema;
 mod daemon;

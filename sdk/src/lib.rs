@@ -13,6 +13,13 @@ pub mod error_codes;
 
 pub use amount::{AmountParseError, Msat, Sat};
 pub mod abi;
+pub mod hooks;
 pub mod host;
+pub mod node_calls;
 pub mod plugin;
 pub mod protocol;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

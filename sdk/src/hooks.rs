@@ -247,7 +247,9 @@ impl<'de> Deserialize<'de> for RpcCommandResult {
         if let Some(r) = v.remove("result") {
             return match r.as_str() {
                 Some("continue") => Ok(Self::Continue),
-                _ => Err(D::Error::custom("rpc_command result: result must be \"continue\"")),
+                _ => Err(D::Error::custom(
+                    "rpc_command result: result must be \"continue\"",
+                )),
             };
         }
         if let Some(request) = v.remove("replace") {
@@ -570,7 +572,9 @@ mod tests {
         let cases = [
             (RpcCommandResult::Continue, json!({"result": "continue"})),
             (
-                RpcCommandResult::Replace(json!({"jsonrpc": "2.0", "id": 1, "method": "help", "params": {}})),
+                RpcCommandResult::Replace(
+                    json!({"jsonrpc": "2.0", "id": 1, "method": "help", "params": {}}),
+                ),
                 json!({"replace": {"jsonrpc": "2.0", "id": 1, "method": "help", "params": {}}}),
             ),
             (
@@ -595,7 +599,10 @@ mod tests {
             json!({"return": {"result": 1, "error": {"code": 1, "message": "m"}}}),
             json!({"other": 1}),
         ] {
-            assert!(serde_json::from_value::<RpcCommandResult>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<RpcCommandResult>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -610,8 +617,10 @@ mod tests {
             json!({"result": "continue"})
         );
         assert_eq!(
-            serde_json::to_value(OpenChannelResult::Reject { error_message: Some("no".into()) })
-                .unwrap(),
+            serde_json::to_value(OpenChannelResult::Reject {
+                error_message: Some("no".into())
+            })
+            .unwrap(),
             json!({"result": "reject", "error_message": "no"})
         );
     }

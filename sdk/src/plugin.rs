@@ -135,7 +135,12 @@ impl PluginContext {
     }
 
     /// [`PluginContext::call`] with typed params and result.
-    pub fn call_typed<P, R>(&self, method: &str, params: &P, timeout: Duration) -> Result<R, CallError>
+    pub fn call_typed<P, R>(
+        &self,
+        method: &str,
+        params: &P,
+        timeout: Duration,
+    ) -> Result<R, CallError>
     where
         P: serde::Serialize,
         R: serde::de::DeserializeOwned,
@@ -242,7 +247,13 @@ impl PluginBuilder {
     /// payload and returns its result (e.g. `{"result": "continue"}`). An
     /// error counts as `continue` on the node's side (and is logged there).
     /// See [`crate::hooks`] for typed payloads ([`PluginBuilder::on_hook`]).
-    pub fn hook_handler<F>(mut self, name: &str, before: &[&str], after: &[&str], handler: F) -> Self
+    pub fn hook_handler<F>(
+        mut self,
+        name: &str,
+        before: &[&str],
+        after: &[&str],
+        handler: F,
+    ) -> Self
     where
         F: Fn(&PluginContext, Value) -> Result<Value, RpcError> + Send + Sync + 'static,
     {
@@ -260,9 +271,8 @@ impl PluginBuilder {
         F: Fn(&PluginContext, H::Payload) -> Result<H::Result, RpcError> + Send + Sync + 'static,
     {
         self.hook_handler(H::NAME, before, after, move |ctx, params| {
-            let payload: H::Payload = serde_json::from_value(params).map_err(|e| {
-                RpcError::invalid_params(format!("bad {} payload: {e}", H::NAME))
-            })?;
+            let payload: H::Payload = serde_json::from_value(params)
+                .map_err(|e| RpcError::invalid_params(format!("bad {} payload: {e}", H::NAME)))?;
             let result = handler(ctx, payload)?;
             serde_json::to_value(result).map_err(|e| RpcError::internal(e.to_string()))
         })
@@ -525,7 +535,10 @@ fn handle(
             }
         }
         _ => {
-            let handler = plugin.handlers.get(method).or_else(|| plugin.hooks.get(method));
+            let handler = plugin
+                .handlers
+                .get(method)
+                .or_else(|| plugin.hooks.get(method));
             let Some(handler) = handler else {
                 if plugin.manifest.hooks.iter().any(|h| h.name == method) {
                     // A hook registered without a handler.

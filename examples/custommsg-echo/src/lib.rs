@@ -41,10 +41,7 @@ pub fn build() -> PluginBuilder {
             let reply = encode_custom_msg(ECHO_REPLY, &body);
             let params = json!({"node_id": msg.peer_id, "msg": reply});
             if let Err(e) = ctx.call("sendcustommsg", params, SEND_TIMEOUT) {
-                ctx.log(
-                    "unusual",
-                    &format!("echo to {} failed: {e}", msg.peer_id),
-                );
+                ctx.log("unusual", &format!("echo to {} failed: {e}", msg.peer_id));
             }
             Ok(CustomMsgResult::Continue)
         })

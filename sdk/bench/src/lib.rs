@@ -69,8 +69,10 @@ pub fn build() -> PluginBuilder {
                 let total = t0.elapsed();
                 let s = Stats::of(&mut lat)
                     .ok_or_else(|| RpcError::invalid_params("n must be at least 1"))?;
-                Ok(json!({"p50_ns": s.p50_ns, "p99_ns": s.p99_ns, "max_ns": s.max_ns,
-                          "total_ns": u64::try_from(total.as_nanos()).unwrap_or(u64::MAX)}))
+                Ok(
+                    json!({"p50_ns": s.p50_ns, "p99_ns": s.p99_ns, "max_ns": s.max_ns,
+                          "total_ns": u64::try_from(total.as_nanos()).unwrap_or(u64::MAX)}),
+                )
             },
         )
         .on_hook::<CustomMsg, _>(&[], &[], |_, _| Ok(CustomMsgResult::Continue))

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use lumen_sdk::error_codes;
 use lumen_sdk::host::{self, LoadedPlugin};
-use lumen_sdk::protocol::{response_err, response_ok, RpcError};
+use lumen_sdk::protocol::{RpcError, response_err, response_ok};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -17,7 +17,12 @@ const T: Duration = Duration::from_secs(10);
 
 fn echo_so() -> &'static Path {
     static SO: OnceLock<PathBuf> = OnceLock::new();
-    SO.get_or_init(|| cdylib("lumen-example-custommsg-echo", "lumen_example_custommsg_echo"))
+    SO.get_or_init(|| {
+        cdylib(
+            "lumen-example-custommsg-echo",
+            "lumen_example_custommsg_echo",
+        )
+    })
 }
 
 fn guard_so() -> &'static Path {
@@ -25,7 +30,10 @@ fn guard_so() -> &'static Path {
     SO.get_or_init(|| cdylib("lumen-example-rpc-guard", "lumen_example_rpc_guard"))
 }
 
-async fn started(so: &Path, options: Map<String, Value>) -> (LoadedPlugin, UnboundedReceiver<Value>) {
+async fn started(
+    so: &Path,
+    options: Map<String, Value>,
+) -> (LoadedPlugin, UnboundedReceiver<Value>) {
     let p = host::load(so).unwrap();
     let incoming = p.take_incoming().unwrap();
     p.handshake(&options, config(), T).await.unwrap();
@@ -71,13 +79,19 @@ async fn custommsg_echo_replies_with_sendcustommsg_then_continues() {
     };
     let req = next(&mut incoming).await;
     assert_eq!(req["method"], "sendcustommsg");
-    assert_eq!(req["params"], json!({"node_id": peer(), "msg": "8003cafe00ff"}));
+    assert_eq!(
+        req["params"],
+        json!({"node_id": peer(), "msg": "8003cafe00ff"})
+    );
     let id = req["id"].as_str().unwrap();
     assert!(id.starts_with("custommsg-echo:"), "{id}");
     if let Some(v) = Validator::find() {
         v.check("sendcustommsg", &req["params"], true).unwrap();
     }
-    assert!(!hook.is_finished(), "hook answered before the send completed");
+    assert!(
+        !hook.is_finished(),
+        "hook answered before the send completed"
+    );
     p.send_raw(response_ok(&req["id"], json!({"status": "queued"})).to_string());
 
     let result = hook.await.unwrap().unwrap();
@@ -90,8 +104,12 @@ async fn custommsg_echo_replies_with_sendcustommsg_then_continues() {
     let hook = {
         let p = std::sync::Arc::clone(&p);
         tokio::spawn(async move {
-            p.request("custommsg", json!({"peer_id": peer(), "payload": "8001"}), T)
-                .await
+            p.request(
+                "custommsg",
+                json!({"peer_id": peer(), "payload": "8001"}),
+                T,
+            )
+            .await
         })
     };
     let req = next(&mut incoming).await;
@@ -101,7 +119,10 @@ async fn custommsg_echo_replies_with_sendcustommsg_then_continues() {
     let log = next(&mut incoming).await;
     assert_eq!(log["method"], "log");
     assert!(
-        log["params"]["message"].as_str().unwrap().contains("not connected"),
+        log["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not connected"),
         "{log}"
     );
     assert_eq!(hook.await.unwrap().unwrap(), json!({"result": "continue"}));
@@ -117,7 +138,11 @@ async fn custommsg_echo_ignores_replies_other_types_and_garbage() {
         ("80", true),        // shorter than the type
     ] {
         let r = p
-            .request("custommsg", json!({"peer_id": peer(), "payload": payload}), T)
+            .request(
+                "custommsg",
+                json!({"peer_id": peer(), "payload": payload}),
+                T,
+            )
             .await
             .unwrap();
         assert_eq!(r, json!({"result": "continue"}), "{payload}");
@@ -143,7 +168,11 @@ async fn custommsg_echo_times_out_a_silent_node_and_continues() {
     let (p, mut incoming) = started(echo_so(), Map::new()).await;
     let t0 = Instant::now();
     let r = p
-        .request("custommsg", json!({"peer_id": peer(), "payload": "800101"}), T)
+        .request(
+            "custommsg",
+            json!({"peer_id": peer(), "payload": "800101"}),
+            T,
+        )
         .await
         .unwrap();
     assert_eq!(r, json!({"result": "continue"}));
@@ -151,7 +180,10 @@ async fn custommsg_echo_times_out_a_silent_node_and_continues() {
     assert_eq!(next(&mut incoming).await["method"], "sendcustommsg");
     let log = next(&mut incoming).await;
     assert!(
-        log["params"]["message"].as_str().unwrap().contains("did not answer"),
+        log["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer"),
         "{log}"
     );
 }
@@ -193,7 +225,12 @@ async fn rpc_guard_deny_list_from_option() {
     let mut opts = Map::new();
     opts.insert("rpc-guard-deny".into(), json!(" withdraw, close ,"));
     let (p, _incoming) = started(guard_so(), opts).await;
-    for (method, deny) in [("withdraw", true), ("close", true), ("stop", false), ("", false)] {
+    for (method, deny) in [
+        ("withdraw", true),
+        ("close", true),
+        ("stop", false),
+        ("", false),
+    ] {
         let r = p
             .request("rpc_command", rpc_command(method, json!({})), T)
             .await

@@ -56,10 +56,17 @@ fn validator_rejects_what_it_must() {
     })
     .unwrap();
     assert!(v.check("hook/htlc_accepted", &bad, false).is_err());
-    assert!(v.check("hook/custommsg", &json!({"result": "stop"}), false).is_err());
     assert!(
-        v.check("hook/custommsg", &json!({"peer_id": "04ab", "payload": "8001"}), true)
+        v.check("hook/custommsg", &json!({"result": "stop"}), false)
             .is_err()
+    );
+    assert!(
+        v.check(
+            "hook/custommsg",
+            &json!({"peer_id": "04ab", "payload": "8001"}),
+            true
+        )
+        .is_err()
     );
 }
 
@@ -98,7 +105,11 @@ fn custommsg() {
         json!({"peer_id": pubkey(), "payload": "8001abcd"}),
     );
     assert_eq!(p.decode(), Some((32769, vec![0xab, 0xcd])));
-    result_valid::<CustomMsg>(v.as_ref(), CustomMsgResult::Continue, json!({"result": "continue"}));
+    result_valid::<CustomMsg>(
+        v.as_ref(),
+        CustomMsgResult::Continue,
+        json!({"result": "continue"}),
+    );
 }
 
 #[test]
@@ -114,10 +125,16 @@ fn rpc_command() {
         v.as_ref(),
         json!({"rpc_command": {"id": 7, "method": "help", "params": {}}}),
     );
-    result_valid::<RpcCommand>(v.as_ref(), RpcCommandResult::Continue, json!({"result": "continue"}));
     result_valid::<RpcCommand>(
         v.as_ref(),
-        RpcCommandResult::Replace(json!({"jsonrpc": "2.0", "id": "x", "method": "help", "params": {}})),
+        RpcCommandResult::Continue,
+        json!({"result": "continue"}),
+    );
+    result_valid::<RpcCommand>(
+        v.as_ref(),
+        RpcCommandResult::Replace(
+            json!({"jsonrpc": "2.0", "id": "x", "method": "help", "params": {}}),
+        ),
         json!({"replace": {"jsonrpc": "2.0", "id": "x", "method": "help", "params": {}}}),
     );
     result_valid::<RpcCommand>(

@@ -83,7 +83,10 @@ fn notifications_go_to_the_topic_handler_then_star() {
     h.send(json!({"jsonrpc": "2.0", "method": "block_added", "params": block}));
     let seen = h.next();
     assert_eq!(seen["method"], "seen");
-    assert_eq!(seen["params"], json!({"topic": "block_added", "params": block}));
+    assert_eq!(
+        seen["params"],
+        json!({"topic": "block_added", "params": block})
+    );
     h.send(json!({"jsonrpc": "2.0", "method": "connect", "params": {}}));
     assert_eq!(h.next()["params"], json!({"topic": "connect"}));
     // A panicking notification handler is logged and the plugin goes on.
@@ -92,8 +95,10 @@ fn notifications_go_to_the_topic_handler_then_star() {
     assert_eq!(log["method"], "log");
     assert_eq!(log["params"]["level"], "broken");
     // A hook registered without a handler continues.
-    h.send(json!({"jsonrpc": "2.0", "id": "lumen:1", "method": "commitment_revocation",
-                  "params": {"commitnum": 1}}));
+    h.send(
+        json!({"jsonrpc": "2.0", "id": "lumen:1", "method": "commitment_revocation",
+                  "params": {"commitnum": 1}}),
+    );
     assert_eq!(h.next()["result"], json!({"result": "continue"}));
 }
 

@@ -138,7 +138,9 @@ impl Validator {
     /// Find the validator.
     pub fn find() -> Option<Self> {
         let Some(shared) = shared_dir() else {
-            skip_or_fail("../shared not found (set LUMEN_SHARED_DIR): no Core Lightning schema checks");
+            skip_or_fail(
+                "../shared not found (set LUMEN_SHARED_DIR): no Core Lightning schema checks",
+            );
             return None;
         };
         let Some(py) = python_with(&["jsonschema"]) else {

@@ -118,7 +118,11 @@ async fn run(n: u64) -> Result<(), String> {
         .request("call_host", json!({"n": n}), Duration::from_secs(600))
         .await
         .map_err(|e| e.to_string())?;
-    let field = |k: &str| r.get(k).and_then(Value::as_u64).ok_or(format!("no {k} in {r}"));
+    let field = |k: &str| {
+        r.get(k)
+            .and_then(Value::as_u64)
+            .ok_or(format!("no {k} in {r}"))
+    };
     let s = Stats {
         p50_ns: field("p50_ns")?,
         p99_ns: field("p99_ns")?,
@@ -131,15 +135,10 @@ async fn run(n: u64) -> Result<(), String> {
         Duration::from_nanos(field("total_ns")?),
     );
 
-    let payload = json!({"peer_id": "02".repeat(33), "payload": format!("8001{}", "ab".repeat(32))});
-    let (s, total) = host_to_plugin(
-        &p,
-        n,
-        "custommsg",
-        payload,
-        &json!({"result": "continue"}),
-    )
-    .await?;
+    let payload =
+        json!({"peer_id": "02".repeat(33), "payload": format!("8001{}", "ab".repeat(32))});
+    let (s, total) =
+        host_to_plugin(&p, n, "custommsg", payload, &json!({"result": "continue"})).await?;
     print("hook custommsg -> continue", n, s, total);
     Ok(())
 }

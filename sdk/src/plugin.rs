@@ -428,7 +428,7 @@ fn run(
     let mut ctx: Option<PluginContext> = None;
     let next_id = Arc::new(AtomicU64::new(1));
     for inbound in rx {
-        let msg = match inbound {
+        let mut msg = match inbound {
             Inbound::Message(msg) => msg,
             Inbound::Unparseable(e) => {
                 let err = RpcError::new(crate::error_codes::PARSE_ERROR, e);
@@ -436,11 +436,12 @@ fn run(
                 continue;
             }
         };
+        // Taken, not cloned: params can be large (onions, PSBTs).
+        let params = msg.get_mut("params").map(Value::take).unwrap_or(Value::Null);
         let Some(method) = msg.get("method").and_then(Value::as_str) else {
             // Neither a request nor a notification nor an awaited response.
             continue;
         };
-        let params = msg.get("params").cloned().unwrap_or(Value::Null);
         let Some(id) = msg.get("id").cloned() else {
             if let Some(ctx) = &ctx {
                 dispatch_notification(&plugin, ctx, &host, method, params);

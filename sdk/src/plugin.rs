@@ -437,7 +437,10 @@ fn run(
             }
         };
         // Taken, not cloned: params can be large (onions, PSBTs).
-        let params = msg.get_mut("params").map(Value::take).unwrap_or(Value::Null);
+        let params = msg
+            .get_mut("params")
+            .map(Value::take)
+            .unwrap_or(Value::Null);
         let Some(method) = msg.get("method").and_then(Value::as_str) else {
             // Neither a request nor a notification nor an awaited response.
             continue;

@@ -152,3 +152,45 @@ fn calls_to_the_node_round_trip_and_time_out() {
     h.send(json!({"jsonrpc": "2.0", "id": "lumen:4", "method": "nosuch", "params": {}}));
     assert_eq!(h.next()["error"]["code"], -32601);
 }
+
+fn typed_caller() -> PluginBuilder {
+    PluginBuilder::new("typed").method("go", "", "", |ctx, _| {
+        let sent = ctx
+            .sendcustommsg(&"02".repeat(33), "8001ff")
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+        let stored = ctx
+            .datastore_string(&["k"], "v", Some("create-or-replace"))
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+        // A result of the wrong shape is Malformed, not a panic.
+        let bad = matches!(ctx.getinfo(), Err(CallError::Malformed(_)));
+        Ok(json!({"status": sent.status, "generation": stored.generation, "bad_getinfo": bad}))
+    })
+}
+
+#[test]
+fn typed_node_calls_send_cln_shaped_params() {
+    let h = Harness::start(typed_caller);
+    h.send(json!({"jsonrpc": "2.0", "id": "lumen:1", "method": "go", "params": {}}));
+    let req = h.next();
+    assert_eq!(req["method"], "sendcustommsg");
+    assert_eq!(
+        req["params"],
+        json!({"node_id": "02".repeat(33), "msg": "8001ff"})
+    );
+    h.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"status": "queued"}}));
+    let req = h.next();
+    assert_eq!(req["method"], "datastore");
+    assert_eq!(
+        req["params"],
+        json!({"key": ["k"], "string": "v", "mode": "create-or-replace"})
+    );
+    h.send(json!({"jsonrpc": "2.0", "id": req["id"],
+                  "result": {"key": ["typed", "k"], "generation": 0, "string": "v"}}));
+    let req = h.next();
+    assert_eq!(req["method"], "getinfo");
+    h.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"id": 5}}));
+    assert_eq!(
+        h.next()["result"],
+        json!({"status": "queued", "generation": 0, "bad_getinfo": true})
+    );
+}

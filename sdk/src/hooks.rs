@@ -418,7 +418,8 @@ pub enum HtlcAcceptedResult {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         invoice_msat: Option<Msat>,
     },
-    /// Fail the HTLC with a BOLT 4 message or a ready onion.
+    /// Fail the HTLC with a BOLT 4 message or a ready onion. Give one of
+    /// them: Core Lightning's schema refuses a `fail` with neither.
     Fail {
         /// BOLT 4 failure message (hex).
         #[serde(default, skip_serializing_if = "Option::is_none")]

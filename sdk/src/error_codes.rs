@@ -40,3 +40,7 @@ pub const PEER_NOT_CONNECTED: i32 = -1;
 pub const CONNECT_NO_KNOWN_ADDRESS: i32 = 400;
 /// `connect`: every address failed (TCP, handshake or `init`).
 pub const CONNECT_ALL_ADDRESSES_FAILED: i32 = 401;
+
+/// A plugin refused or failed the call (Core Lightning's `PLUGIN_ERROR`),
+/// e.g. an `rpc_command` hook that denies a method.
+pub const PLUGIN_ERROR: i32 = -3;

@@ -5,7 +5,9 @@
 //! the stable JSON-RPC error codes and a typed jsonrpsee client trait, and the
 //! first increment of the plugin system: the in-process ABI ([`abi`]), the
 //! host that loads plugins ([`host`]), the plugin-side builder ([`plugin`],
-//! [`export_plugin!`]) and the start-up message shapes ([`protocol`]).
+//! [`export_plugin!`]) and the start-up message shapes ([`protocol`]),
+//! typed hook payloads and results ([`hooks`]) and typed calls from a plugin
+//! to the node ([`node_calls`]). `README.md` is the plugin author's guide.
 
 pub mod amount;
 pub mod api;
@@ -13,6 +15,13 @@ pub mod error_codes;
 
 pub use amount::{AmountParseError, Msat, Sat};
 pub mod abi;
+pub mod hooks;
 pub mod host;
+pub mod node_calls;
 pub mod plugin;
 pub mod protocol;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -5,6 +5,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::{cdylib, profile_dir};
+
 use lumen_sdk::error_codes;
 use lumen_sdk::host::{self, LoadError, LoadedPlugin, RequestError};
 use lumen_sdk::protocol::{InitConfiguration, OptionType};
@@ -12,73 +14,10 @@ use serde_json::{Map, Value, json};
 
 const T: Duration = Duration::from_secs(10);
 
-/// `target/<profile>/` of this test executable (`target/<profile>/deps/it-…`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// The example plugin's `.so`, built with the cargo that runs this test (same
-/// target dir and profile) when cargo is available, so it is never stale.
+/// The example plugin's `.so`, built with the cargo that runs this test.
 fn hello_so() -> &'static Path {
     static SO: OnceLock<PathBuf> = OnceLock::new();
-    SO.get_or_init(|| {
-        let dir = profile_dir();
-        let so = dir.join(format!(
-            "{}lumen_example_hello{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        if let Some(cargo) = std::env::var_os("CARGO") {
-            let profile = dir.file_name().unwrap().to_str().unwrap().to_string();
-            let target_dir = dir.parent().unwrap();
-            let mut cmd = Command::new(cargo);
-            cmd.args(["build", "-p", "lumen-example-hello"])
-                .env("CARGO_TARGET_DIR", target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"));
-            // Drop what cargo sets for this test process (`CARGO_PKG_NAME`, …):
-            // build scripts that watch them (ring) would rebuild every time.
-            for (key, _) in std::env::vars_os() {
-                let key = key.to_string_lossy();
-                if [
-                    "CARGO_PKG_",
-                    "CARGO_MANIFEST_",
-                    "CARGO_CRATE_",
-                    "CARGO_BIN_",
-                ]
-                .iter()
-                .any(|p| key.starts_with(p))
-                    || [
-                        "CARGO_PRIMARY_PACKAGE",
-                        "CARGO_TARGET_TMPDIR",
-                        "CARGO_RUSTC_CURRENT_DIR",
-                    ]
-                    .contains(&key.as_ref())
-                {
-                    cmd.env_remove(key.as_ref());
-                }
-            }
-            match profile.as_str() {
-                "debug" => {}
-                "release" => {
-                    cmd.arg("--release");
-                }
-                other => {
-                    cmd.args(["--profile", other]);
-                }
-            }
-            let started = Instant::now();
-            let status = cmd.status().unwrap();
-            assert!(status.success(), "building lumen-example-hello failed");
-            eprintln!(
-                "built lumen-example-hello into {} in {:?}",
-                target_dir.display(),
-                started.elapsed()
-            );
-        }
-        assert!(so.exists(), "{} missing (run via cargo)", so.display());
-        so
-    })
+    SO.get_or_init(|| cdylib("lumen-example-hello", "lumen_example_hello"))
 }
 
 fn config() -> InitConfiguration {

@@ -28,3 +28,4 @@ pub mod asset;
 pub mod encoding;
 pub mod mssmt;
 pub mod tapscript;
+pub mod vm;

@@ -10,3 +10,4 @@ mod asset_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod vm_vectors;

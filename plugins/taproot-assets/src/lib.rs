@@ -27,5 +27,6 @@ pub mod address;
 pub mod asset;
 pub mod encoding;
 pub mod mssmt;
+pub mod tappsbt;
 pub mod tapscript;
 pub mod vm;

@@ -10,4 +10,5 @@ mod asset_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod tappsbt_vectors;
 mod vm_vectors;

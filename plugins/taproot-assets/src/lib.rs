@@ -27,6 +27,7 @@ pub mod address;
 pub mod asset;
 pub mod encoding;
 pub mod mssmt;
+pub mod rfqmsg;
 pub mod tappsbt;
 pub mod tapscript;
 pub mod vm;

@@ -10,5 +10,6 @@ mod asset_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod rfqmsg_vectors;
 mod tappsbt_vectors;
 mod vm_vectors;

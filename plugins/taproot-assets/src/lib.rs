@@ -28,6 +28,7 @@ pub mod asset;
 pub mod encoding;
 pub mod mssmt;
 pub mod rfqmsg;
+pub mod tapchannelmsg;
 pub mod tappsbt;
 pub mod tapscript;
 pub mod vm;

@@ -32,8 +32,8 @@ pub struct AssetBalance {
 /// The HTLC asset records.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Htlc {
-    /// Asset balances (65536).
-    pub balances: Vec<AssetBalance>,
+    /// Asset balances (65536), if the record is present.
+    pub balances: Option<Vec<AssetBalance>>,
     /// Quote the HTLC uses (65538).
     pub rfq_id: Option<RfqId>,
     /// Quotes the traffic shaper may use (65540; lnd-local, never sent to
@@ -92,11 +92,12 @@ impl Htlc {
             match rec.typ {
                 T_BALANCES => {
                     let mut r = Reader::new(rec.value);
+                    let mut balances = Vec::new();
                     for _ in 0..count(&mut r, "htlc balances")? {
-                        h.balances
-                            .push(AssetBalance::decode(r.var_bytes("htlc balance")?)?);
+                        balances.push(AssetBalance::decode(r.var_bytes("htlc balance")?)?);
                     }
                     r.finish("htlc balances")?;
+                    h.balances = Some(balances);
                 }
                 T_RFQ_ID => h.rfq_id = Some(RfqId(arr32(rec.value, "rfq id")?)),
                 T_AVAILABLE_RFQ_IDS => h.available_rfq_ids = Some(rec.value.to_vec()),
@@ -108,14 +109,16 @@ impl Htlc {
         Ok(h)
     }
 
-    /// The custom-records stream (balances always written).
+    /// The custom-records stream.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = StreamWriter::new();
-        let mut v = bigsize_bytes(self.balances.len() as u64);
-        for b in &self.balances {
-            write_var_bytes(&mut v, &b.encode());
+        if let Some(balances) = &self.balances {
+            let mut v = bigsize_bytes(balances.len() as u64);
+            for b in balances {
+                write_var_bytes(&mut v, &b.encode());
+            }
+            w.record(T_BALANCES, v);
         }
-        w.record(T_BALANCES, v);
         if let Some(id) = &self.rfq_id {
             w.record(T_RFQ_ID, id.0.to_vec());
         }

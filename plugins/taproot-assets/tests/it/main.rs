@@ -11,5 +11,6 @@ mod common;
 mod mssmt_props;
 mod mssmt_vectors;
 mod rfqmsg_vectors;
+mod tapchannelmsg_vectors;
 mod tappsbt_vectors;
 mod vm_vectors;

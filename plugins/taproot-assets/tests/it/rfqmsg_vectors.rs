@@ -76,9 +76,10 @@ fn htlc_v08() {
         return;
     };
     let h = Htlc::decode(&bytes).unwrap();
-    assert_eq!(h.balances.len(), 1);
-    assert_eq!(h.balances[0].asset_id, AssetId(ASSET));
-    assert_eq!(h.balances[0].amount, 1000);
+    let balances = h.balances.as_ref().unwrap();
+    assert_eq!(balances.len(), 1);
+    assert_eq!(balances[0].asset_id, AssetId(ASSET));
+    assert_eq!(balances[0].amount, 1000);
     assert_eq!(h.rfq_id, Some(RfqId(ID)));
     assert_eq!(h.encode(), bytes);
 }

@@ -13,4 +13,5 @@ mod mssmt_vectors;
 mod rfqmsg_vectors;
 mod tapchannelmsg_vectors;
 mod tappsbt_vectors;
+mod tapvm_props;
 mod vm_vectors;

@@ -95,3 +95,25 @@ fn malformed_packets_are_rejected() {
     not_virtual[pos + 3] = 0x00;
     assert_eq!(VPacket::decode(&not_virtual), Err(PsbtError::NotVirtual));
 }
+
+/// Measures decode + encode of the largest generated vPSBT. Prints the
+/// mean; only asserts the round trip.
+#[test]
+fn vpsbt_throughput() {
+    let Some(v) = load_json("tappsbt/psbt_encoding_generated.json") else {
+        return;
+    };
+    let bytes =
+        decode_base64(arr(&v["valid_test_cases"])[1]["expected"].as_str().unwrap()).unwrap();
+    let rounds = 2000u32;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let p = VPacket::decode(&bytes).unwrap();
+        assert_eq!(p.encode().unwrap().len(), bytes.len());
+    }
+    println!(
+        "MEASURE vpsbt: {} bytes, decode+encode {:?} each ({rounds} rounds)",
+        bytes.len(),
+        start.elapsed() / rounds
+    );
+}

@@ -146,3 +146,24 @@ fn vm_rejects_tampered_valid_cases() {
     missing["input_set"].as_array_mut().unwrap().pop();
     assert_eq!(run(&missing), Err(VmError::NoInputs));
 }
+
+/// Measures VM throughput over the 26 valid transitions (each includes
+/// building the virtual tx and running libbitcoinconsensus per witness).
+/// Prints the mean; only asserts that every run validated.
+#[test]
+fn vm_throughput() {
+    let Some(v) = load_json("vm/vm_validation_generated.json") else {
+        return;
+    };
+    let cases = arr(&v["valid_test_cases"]);
+    let rounds = 20;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for case in &cases {
+            assert_eq!(run(case), Ok(()));
+        }
+    }
+    let n = rounds * cases.len();
+    let per = start.elapsed() / n as u32;
+    println!("MEASURE vm: {n} transitions (incl. JSON conversion), {per:?} each");
+}

@@ -27,4 +27,8 @@ pub mod address;
 pub mod asset;
 pub mod encoding;
 pub mod mssmt;
+pub mod rfqmsg;
+pub mod tapchannelmsg;
+pub mod tappsbt;
 pub mod tapscript;
+pub mod vm;

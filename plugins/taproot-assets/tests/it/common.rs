@@ -42,3 +42,26 @@ pub fn hex32(s: &str) -> [u8; 32] {
 pub fn arr(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v.as_array().cloned().unwrap_or_default()
 }
+
+/// Bytes of a `hexdump -C`-style dump: each line is an offset, up to 16
+/// hex byte columns and an ASCII column between `|`. Offsets are checked
+/// to be contiguous; `*` (repeated-line) markers are not supported and
+/// fail loudly.
+pub fn parse_hexdump(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let data = line.split('|').next().unwrap().trim();
+        if data.is_empty() {
+            continue;
+        }
+        assert_ne!(data, "*", "repeated-line markers are not supported");
+        let mut fields = data.split_whitespace();
+        let offset = usize::from_str_radix(fields.next().unwrap(), 16).unwrap();
+        assert_eq!(offset, out.len(), "hexdump offsets must be contiguous");
+        for byte in fields {
+            assert_eq!(byte.len(), 2, "hex byte column");
+            out.push(u8::from_str_radix(byte, 16).unwrap());
+        }
+    }
+    out
+}

@@ -10,3 +10,8 @@ mod asset_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod rfqmsg_vectors;
+mod tapchannelmsg_vectors;
+mod tappsbt_vectors;
+mod tapvm_props;
+mod vm_vectors;

@@ -14,4 +14,5 @@ mod rpc_errors;
 mod store;
 mod support;
 mod transport;
+mod wallet;
 mod wire;

@@ -39,7 +39,9 @@ fn mine(node: &Node, blocks: u32) -> Value {
 }
 
 /// An address nobody here owns (so mined coinbases do not touch the wallet).
-const BURN: &str = "bcrt1q6rhpng9evdsfnn833a4f4vej0asu6dk5srld6x";
+fn burn() -> String {
+    bitcoin::Address::p2wsh(bitcoin::Script::new(), bitcoin::Network::Regtest).to_string()
+}
 
 fn tx_of(v: &Value) -> Transaction {
     deserialize_hex(v["tx"].as_str().expect("tx")).expect("tx decodes")
@@ -143,4 +145,97 @@ fn mined_coinbase_matures_and_withdraw_pays_exactly() {
     assert_eq!(outs[0]["status"], "confirmed");
     assert_eq!(outs[0]["amount_msat"].as_u64(), Some(amount * 1000));
     assert_eq!(outs[0]["address"], b_addr);
+}
+
+#[test]
+fn fundpsbt_reservations_sign_and_send() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start(&tmp.path().join("a"));
+    mine(&a, 102); // two mature coinbases
+    let outs = outputs(&a);
+    assert_eq!(sum_status(&outs, "confirmed"), 2 * COINBASE_SAT);
+
+    // One p2tr output will be added: base + output weight.
+    let startweight: u64 = 42 + 43 * 4;
+    let f = a.ok(
+        "fundpsbt",
+        json!({"satoshi": 100_000, "feerate": "1000perkw", "startweight": startweight, "excess_as_change": true}),
+    );
+    assert_eq!(f["feerate_per_kw"], 1000);
+    assert_eq!(f["excess_msat"], 0);
+    let res = f["reservations"].as_array().expect("reservations");
+    assert_eq!(res.len(), 1);
+    assert_eq!(res[0]["reserved_to_block"], 102 + 72);
+    let (txid, vout) = (res[0]["txid"].as_str().expect("txid").to_string(), res[0]["vout"].as_u64().expect("vout"));
+    let outs = outputs(&a);
+    let r = find(&outs, &txid, vout).expect("listed");
+    assert_eq!(r["reserved"], true);
+    assert_eq!(r["reserved_to_block"], 174);
+    // Reserved coins are not offered again, and reserving twice is refused.
+    let psbt_text = f["psbt"].as_str().expect("psbt").to_string();
+    let again = a.call("reserveinputs", json!({"psbt": psbt_text}));
+    assert_eq!(again["error"]["code"], -1, "{again}");
+    let ext = a.ok("reserveinputs", json!({"psbt": psbt_text, "exclusive": false, "reserve": 10}));
+    assert_eq!(ext["reservations"][0]["was_reserved"], true);
+    assert_eq!(ext["reservations"][0]["reserved_to_block"], 184);
+    let un = a.ok("unreserveinputs", json!({"psbt": psbt_text, "reserve": 200}));
+    assert_eq!(un["reservations"][0]["was_reserved"], true);
+    assert_eq!(un["reservations"][0]["reserved"], false);
+    assert_eq!(find(&outputs(&a), &txid, vout).expect("listed")["reserved"], false);
+    let re = a.ok("reserveinputs", json!({"psbt": psbt_text}));
+    assert_eq!(re["reservations"][0]["was_reserved"], false);
+    assert_eq!(re["reservations"][0]["reserved_to_block"], 174);
+    // The other mature coin is still free; a second fundpsbt takes it.
+    let f2 = a.ok(
+        "fundpsbt",
+        json!({"satoshi": 100_000, "feerate": "urgent", "startweight": startweight}),
+    );
+    assert_eq!(f2["reservations"].as_array().map(|r| r.len()), Some(1));
+    let p2 = bitcoin::psbt::Psbt::from_str(f2["psbt"].as_str().expect("psbt")).expect("psbt");
+    assert_ne!(p2.unsigned_tx.input[0].previous_output.txid.to_string(), txid);
+    // Nothing else is mature: CLN's 301.
+    let none = a.call(
+        "fundpsbt",
+        json!({"satoshi": 100_000, "feerate": "normal", "startweight": startweight, "minconf": 1}),
+    );
+    assert_eq!(none["error"]["code"], 301, "{none}");
+    a.ok("unreserveinputs", json!({"psbt": f2["psbt"]}));
+
+    // Add the payment, sign, send.
+    let dest_addr = a.ok("newaddr", json!({}))["p2tr"].as_str().expect("p2tr").to_string();
+    let dest = bitcoin::Address::from_str(&dest_addr).expect("a").assume_checked().script_pubkey();
+    let mut psbt = bitcoin::psbt::Psbt::from_str(&psbt_text).expect("psbt");
+    psbt.unsigned_tx.output.push(TxOut { value: Amount::from_sat(100_000), script_pubkey: dest });
+    psbt.outputs.push(Default::default());
+    let unsigned = a.call("sendpsbt", json!({"psbt": psbt.to_string()}));
+    assert_eq!(unsigned["error"]["code"], -1, "{unsigned}");
+    let signed = a.ok("signpsbt", json!({"psbt": psbt.to_string()}));
+    let sent = a.ok("sendpsbt", json!({"psbt": signed["signed_psbt"]}));
+    let tx = tx_of(&sent);
+    let change_outnum = f["change_outnum"].as_u64().expect("change_outnum");
+    let change = tx.output[change_outnum as usize].value.to_sat();
+    let fee = COINBASE_SAT - change - 100_000;
+    let est = f["estimated_final_weight"].as_u64().expect("weight");
+    assert_eq!(fee, (est * 1000).div_ceil(1000), "fee pays the estimated weight at 1000perkw");
+    assert!(tx.weight().to_wu() <= est);
+    mine(&a, 1);
+    let outs = outputs(&a);
+    let paid = find(&outs, &sent["txid"].as_str().expect("txid"), 1).expect("paid output");
+    assert_eq!(paid["status"], "confirmed");
+    assert_eq!(paid["amount_msat"].as_u64(), Some(100_000_000));
+    assert!(find(&outs, &txid, vout).is_none(), "spent input gone");
+    assert!(outs.iter().all(|o| o["reserved"] == false));
+
+    // utxopsbt on an explicit UTXO.
+    let u = a.ok(
+        "utxopsbt",
+        json!({"satoshi": 1000, "feerate": "253perkw", "startweight": startweight,
+               "utxos": [format!("{}:{}", sent["txid"].as_str().expect("txid"), 1)], "reserve": 0}),
+    );
+    let up = bitcoin::psbt::Psbt::from_str(u["psbt"].as_str().expect("psbt")).expect("psbt");
+    assert_eq!(up.unsigned_tx.input.len(), 1);
+    assert_eq!(up.unsigned_tx.input[0].previous_output.vout, 1);
+    // excess: 100_000 - 1000 - fee(startweight + one p2tr input)
+    let w = startweight + 230;
+    assert_eq!(u["excess_msat"].as_u64(), Some((100_000 - 1000 - (w * 253).div_ceil(1000)) * 1000));
 }

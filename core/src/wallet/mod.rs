@@ -265,6 +265,7 @@ pub struct Wallet {
     inner: tokio::sync::Mutex<Inner>,
     /// The seed's BIP32 root, to sign PSBTs; never formatted.
     root: bitcoin::bip32::Xpriv,
+    genesis: bitcoin::BlockHash,
     chain: Arc<dyn ChainSource>,
     store: Arc<Store>,
     network: bitcoin::Network,
@@ -333,7 +334,57 @@ fn open_side<D: bdk_wallet::descriptor::IntoWalletDescriptor + Send + Clone + 's
     Ok((w, p))
 }
 
+fn open_sides(
+    store: &Arc<Store>,
+    root: bitcoin::bip32::Xpriv,
+    network: bitcoin::Network,
+    genesis: bitcoin::BlockHash,
+) -> Result<(Side, Side), WalletError> {
+    let tr = open_side(
+        store,
+        0,
+        Bip86(root, KeychainKind::External),
+        Bip86(root, KeychainKind::Internal),
+        network,
+        genesis,
+    )?;
+    let wpkh = open_side(
+        store,
+        1,
+        Bip84(root, KeychainKind::External),
+        Bip84(root, KeychainKind::Internal),
+        network,
+        genesis,
+    )?;
+    Ok((tr, wpkh))
+}
+
 impl Wallet {
+    /// Drop every checkpoint above `height` (blocks the chain no longer
+    /// has). bdk's wallet only replaces blocks when a competing one arrives
+    /// and has no in-memory disconnect, so the removal is persisted as a
+    /// changeset and both wallets are reloaded from the store: reorgs are
+    /// rare, and this is also exactly what a restart would see.
+    fn rewind(&self, inner: &mut Inner, height: u32) -> Result<(), WalletError> {
+        inner.persist()?;
+        for (w, p) in [&mut inner.tr, &mut inner.wpkh] {
+            let mut cs = bdk_wallet::ChangeSet::default();
+            for cp in w.checkpoints() {
+                if cp.height() > height {
+                    cs.local_chain.blocks.insert(cp.height(), None);
+                }
+            }
+            <StorePersister as bdk_wallet::WalletPersister>::persist(p, &cs)?;
+        }
+        let (tr, wpkh) = open_sides(&self.store, self.root, self.network, self.genesis)?;
+        inner.tr = tr;
+        inner.wpkh = wpkh;
+        // Re-read the mempool from scratch: what was confirmed may be back.
+        inner.mempool.clear();
+        tracing::info!(height, "wallet rewound to the fork point");
+        Ok(())
+    }
+
     /// Open (or create) the wallet from the node seed and the store, and
     /// catch up with the chain.
     pub async fn open(
@@ -347,22 +398,7 @@ impl Wallet {
             .await?
             .ok_or_else(|| WalletError::Bdk("chain has no genesis block".into()))?;
         let root = signer.wallet_root_xprv();
-        let tr = open_side(
-            &store,
-            0,
-            Bip86(root, KeychainKind::External),
-            Bip86(root, KeychainKind::Internal),
-            network,
-            genesis,
-        )?;
-        let wpkh = open_side(
-            &store,
-            1,
-            Bip84(root, KeychainKind::External),
-            Bip84(root, KeychainKind::Internal),
-            network,
-            genesis,
-        )?;
+        let (tr, wpkh) = open_sides(&store, root, network, genesis)?;
         let reservations = persist::load_reservations(&store)?.into_iter().collect();
         let wallet = Arc::new(Wallet {
             inner: tokio::sync::Mutex::new(Inner {
@@ -373,12 +409,65 @@ impl Wallet {
                 clock: 0,
             }),
             root,
+            genesis,
             chain,
             store,
             network,
         });
+        wallet.sync_inner(false).await?;
+        wallet.rebroadcast().await?;
         wallet.sync().await?;
         Ok(wallet)
+    }
+
+    /// Send our unconfirmed transactions that the backend's mempool lacks
+    /// again (a restarted embedded chain, or a node that lost them); the ones
+    /// it refuses (double-spent, conflicting) are marked evicted, so their
+    /// inputs are spendable again.
+    async fn rebroadcast(&self) -> Result<(), WalletError> {
+        let pending: Vec<Transaction> = {
+            let inner = self.inner.lock().await;
+            let mut seen = HashSet::new();
+            let mut out = Vec::new();
+            for (w, _) in [&inner.tr, &inner.wpkh] {
+                for t in w.transactions() {
+                    let txid = t.tx_node.txid;
+                    if matches!(t.chain_position, ChainPosition::Unconfirmed { .. })
+                        && !inner.mempool.contains(&txid)
+                        && seen.insert(txid)
+                    {
+                        out.push(t.tx_node.tx.as_ref().clone());
+                    }
+                }
+            }
+            out
+        };
+        // Parents may come after children: retry until nothing changes.
+        let mut left = pending;
+        loop {
+            let before = left.len();
+            let mut failed = Vec::new();
+            for tx in left {
+                if self.chain.broadcast(tx.clone()).await.is_err() {
+                    failed.push(tx);
+                }
+            }
+            left = failed;
+            if left.is_empty() || left.len() == before {
+                break;
+            }
+        }
+        if !left.is_empty() {
+            let mut guard = self.inner.lock().await;
+            let inner = &mut *guard;
+            let t = inner.tick();
+            for (w, _) in [&mut inner.tr, &mut inner.wpkh] {
+                w.apply_evicted_txs(left.iter().map(|tx| (tx.compute_txid(), t)));
+            }
+            inner.persist()?;
+            tracing::info!(count = left.len(), "dropped unconfirmed wallet transactions the chain refuses");
+        }
+        Ok(())
     }
 
     /// Follow the chain until the task is aborted: sync on every
@@ -407,6 +496,12 @@ impl Wallet {
     /// Bring both wallets to the chain's tip and mempool (reorg-safe), and
     /// persist. Returns the tip height.
     pub async fn sync(&self) -> Result<u32, WalletError> {
+        self.sync_inner(true).await
+    }
+
+    /// [`Wallet::sync`]; `evict_missing: false` keeps unconfirmed wallet
+    /// transactions the mempool lacks (at start, before they are sent again).
+    async fn sync_inner(&self, evict_missing: bool) -> Result<u32, WalletError> {
         let mut guard = self.inner.lock().await;
         let inner = &mut *guard;
         let (tip, _) = self.chain.tip().await?;
@@ -428,6 +523,9 @@ impl Wallet {
         }
         let mut prev =
             fork.ok_or_else(|| WalletError::Bdk("wallet shares no block with the chain".into()))?;
+        if inner.tip() > prev.height {
+            self.rewind(inner, prev.height)?;
+        }
         let mut applied = 0u32;
         while prev.height < tip {
             let height = prev.height + 1;
@@ -464,24 +562,24 @@ impl Wallet {
                 w.apply_unconfirmed_txs(fresh.iter().map(|tx| (tx.clone(), t)));
             }
         }
-        let gone: Vec<Txid> = inner
-            .mempool
-            .difference(&now_ids)
-            .copied()
-            .collect::<Vec<_>>();
-        if !gone.is_empty() {
+        // Unconfirmed means "in the mempool": a wallet transaction that is
+        // in neither (double-spent, dropped, or disconnected and not
+        // returned) is marked evicted so its inputs count as ours again.
+        if evict_missing {
             let t = inner.tick();
             for (w, _) in [&mut inner.tr, &mut inner.wpkh] {
-                let evict: Vec<(Txid, u64)> = gone
-                    .iter()
-                    .filter(|id| {
-                        w.get_tx(**id).is_some_and(|tx| {
-                            matches!(tx.chain_position, ChainPosition::Unconfirmed { .. })
-                        })
+                let evict: Vec<(Txid, u64)> = w
+                    .transactions()
+                    .filter(|tx| {
+                        matches!(tx.chain_position, ChainPosition::Unconfirmed { .. })
+                            && !now_ids.contains(&tx.tx_node.txid)
                     })
-                    .map(|id| (*id, t))
+                    .map(|tx| (tx.tx_node.txid, t))
                     .collect();
-                w.apply_evicted_txs(evict);
+                if !evict.is_empty() {
+                    tracing::info!(count = evict.len(), "wallet transactions left the mempool unconfirmed");
+                    w.apply_evicted_txs(evict);
+                }
             }
         }
         inner.mempool = now_ids;

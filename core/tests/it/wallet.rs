@@ -239,3 +239,126 @@ fn fundpsbt_reservations_sign_and_send() {
     let w = startweight + 230;
     assert_eq!(u["excess_msat"].as_u64(), Some((100_000 - 1000 - (w * 253).div_ceil(1000)) * 1000));
 }
+
+fn own_bech32(node: &Node) -> String {
+    node.ok("newaddr", json!({"addresstype": "bech32"}))["bech32"]
+        .as_str()
+        .expect("bech32")
+        .to_string()
+}
+
+#[test]
+fn reorg_returns_wallet_tx_to_mempool_then_reincludes_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start(&tmp.path().join("a"));
+    mine(&a, 101);
+    let to = own_bech32(&a);
+    let w = a.ok(
+        "withdraw",
+        json!({"destination": to, "satoshi": 700_000_000u64, "feerate": "2000perkw"}),
+    );
+    let txid = w["txid"].as_str().expect("txid").to_string();
+    let tx = tx_of(&w);
+    let fee = COINBASE_SAT - tx.output.iter().map(|o| o.value.to_sat()).sum::<u64>();
+    let mine_to_burn = |n: u32| a.ok("dev-mine", json!({"blocks": n, "address": burn()}));
+    let check = |status: &str, height: Option<u64>, confirmed_sum: u64, immature: usize| {
+        let outs = outputs(&a);
+        for vout in 0..2 {
+            let o = find(&outs, &txid, vout).unwrap_or_else(|| panic!("{txid}:{vout} lost: {outs:?}"));
+            assert_eq!(o["status"], status, "{o}");
+            assert_eq!(o.get("blockheight").and_then(|h| h.as_u64()), height);
+        }
+        let ours: u64 = outs
+            .iter()
+            .filter(|o| o["txid"] == txid.as_str())
+            .map(|o| o["amount_msat"].as_u64().expect("msat") / 1000)
+            .sum();
+        assert_eq!(ours, COINBASE_SAT - fee);
+        assert_eq!(sum_status(&outs, "confirmed"), confirmed_sum, "{outs:?}");
+        assert_eq!(count_status(&outs, "immature"), immature);
+        // Ours, the immature coinbases and the mature unspent ones.
+        let mature = if status == "confirmed" {
+            (confirmed_sum - (COINBASE_SAT - fee)) / COINBASE_SAT
+        } else {
+            confirmed_sum / COINBASE_SAT
+        };
+        assert_eq!(outs.len(), 2 + immature + mature as usize);
+    };
+    check("unconfirmed", None, 0, 100);
+
+    // Confirm at 102, bury under 103: blocks 2 and 3's coinbases mature.
+    let mined = mine_to_burn(2);
+    let first = mined["blockhashes"][0].as_str().expect("hash").to_string();
+    check("confirmed", Some(102), 2 * COINBASE_SAT + (COINBASE_SAT - fee), 98);
+
+    // A 2-block reorg: 102 and 103 go; the tx is back in the mempool.
+    let inv = a.ok("dev-invalidateblock", json!({"blockhash": first}));
+    assert_eq!(inv["disconnected"], 2);
+    assert_eq!(inv["blockheight"], 101);
+    check("unconfirmed", None, 0, 100);
+
+    // The new branch (3 blocks) re-includes it at 102.
+    mine_to_burn(3);
+    check("confirmed", Some(102), 3 * COINBASE_SAT + (COINBASE_SAT - fee), 97);
+}
+
+type Snapshot = std::collections::BTreeSet<(String, u64, u64)>;
+
+fn snapshot(node: &Node) -> Snapshot {
+    outputs(node)
+        .iter()
+        .map(|o| {
+            (
+                o["txid"].as_str().expect("txid").to_string(),
+                o["output"].as_u64().expect("vout"),
+                o["amount_msat"].as_u64().expect("msat"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn restart_and_sigkill_lose_no_utxo() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut a = Node::start(&tmp.path().join("a"));
+    mine(&a, 101);
+    let to = own_bech32(&a);
+    a.ok("withdraw", json!({"destination": to, "satoshi": 1_000_000}));
+    mine(&a, 1);
+    let before = snapshot(&a);
+    assert_eq!(before.len(), 102 + 1); // 102 coinbases − 1 spent + 2 outputs
+    a.signal_and_wait(libc::SIGTERM);
+    a.restart();
+    assert_eq!(snapshot(&a), before, "clean restart");
+
+    // Activity, then SIGKILL right after: a withdraw still in the mempool
+    // and a 200-block catch-up the follower may be in the middle of.
+    let to = own_bech32(&a);
+    let w = a.ok("withdraw", json!({"destination": to, "satoshi": 2_000_000, "minconf": 0}));
+    let expected = snapshot(&a);
+    assert!(expected.iter().any(|(t, _, _)| t == w["txid"].as_str().expect("txid")));
+    a.ok("dev-mine", json!({"blocks": 200, "address": burn()}));
+    a.signal_and_wait(libc::SIGKILL);
+    a.restart();
+    let after = snapshot(&a);
+    assert_eq!(after, expected, "SIGKILL lost or invented outputs");
+    let outs = outputs(&a);
+    // The withdraw was mined before the kill: confirmed now.
+    for o in outs.iter().filter(|o| o["txid"] == w["txid"]) {
+        assert_eq!(o["status"], "confirmed");
+    }
+
+    // SIGKILL with an unconfirmed withdraw: the embedded mempool does not
+    // survive, so the wallet broadcasts it again on start.
+    let to = own_bech32(&a);
+    let w = a.ok("withdraw", json!({"destination": to, "satoshi": 3_000_000}));
+    let expected = snapshot(&a);
+    a.signal_and_wait(libc::SIGKILL);
+    a.restart();
+    assert_eq!(snapshot(&a), expected);
+    mine(&a, 1);
+    let outs = outputs(&a);
+    let mine_outs: Vec<&Value> = outs.iter().filter(|o| o["txid"] == w["txid"]).collect();
+    assert_eq!(mine_outs.len(), 2);
+    assert!(mine_outs.iter().all(|o| o["status"] == "confirmed"));
+}

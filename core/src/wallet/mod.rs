@@ -414,9 +414,13 @@ impl Wallet {
             store,
             network,
         });
-        wallet.sync_inner(false).await?;
+        let started = std::time::Instant::now();
+        let from = wallet.inner.lock().await.tip();
+        let tip = wallet.sync_inner(false).await?;
+        let sync_ms = started.elapsed().as_millis() as u64;
         wallet.rebroadcast().await?;
         wallet.sync().await?;
+        tracing::info!(from, tip, sync_ms, "wallet synced");
         Ok(wallet)
     }
 

@@ -362,3 +362,119 @@ fn restart_and_sigkill_lose_no_utxo() {
     assert_eq!(mine_outs.len(), 2);
     assert!(mine_outs.iter().all(|o| o["status"] == "confirmed"));
 }
+
+#[test]
+fn wallet_responses_validate_against_core_lightning_schemas() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping wallet schema checks");
+        return;
+    };
+    let validator = shared.join("vectors/cln-schemas/validate.py");
+    let Some(py) = python_with(&["jsonschema"]) else {
+        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
+        return;
+    };
+    let validate = crate::cln_schema::validate;
+    // The validator must be able to fail on our methods too.
+    assert!(validate(&py, &validator, "listfunds", &json!({"outputs": []}), false).is_err());
+    assert!(validate(&py, &validator, "feerates", &json!({"perkw": {"floor": 253}}), false).is_err());
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start(&tmp.path().join("a"));
+    mine(&a, 103);
+    let mut checked = 0;
+    let mut check = |method: &str, params: Value| -> Value {
+        validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
+        let result = a.ok(method, params);
+        validate(&py, &validator, method, &result, false).unwrap_or_else(|e| panic!("response: {e}"));
+        checked += 1;
+        result
+    };
+    check("newaddr", json!({}));
+    check("newaddr", json!({"addresstype": "bech32"}));
+    let addrs = check("newaddr", json!({"addresstype": "all"}));
+    check("feerates", json!({"style": "perkw"}));
+    check("feerates", json!({"style": "perkb"}));
+    let w = check(
+        "withdraw",
+        json!({"destination": addrs["bech32"], "satoshi": "150000sat", "feerate": "slow", "minconf": 1}),
+    );
+    check("listfunds", json!({}));
+    let startweight = 42 + 43 * 4;
+    let f = check(
+        "fundpsbt",
+        json!({"satoshi": 200_000, "feerate": "normal", "startweight": startweight, "excess_as_change": true}),
+    );
+    check("unreserveinputs", json!({"psbt": f["psbt"]}));
+    check("reserveinputs", json!({"psbt": f["psbt"], "exclusive": false, "reserve": 5}));
+    check("unreserveinputs", json!({"psbt": f["psbt"], "reserve": 100}));
+    let u = check(
+        "utxopsbt",
+        json!({"satoshi": "all", "feerate": "3000perkb", "startweight": startweight,
+               "utxos": [format!("{}:0", w["txid"].as_str().expect("txid"))], "reserve": 0,
+               "excess_as_change": true}),
+    );
+    let s = check("signpsbt", json!({"psbt": u["psbt"]}));
+    check("sendpsbt", json!({"psbt": s["signed_psbt"]}));
+    let l = check("listfunds", json!({"spent": true}));
+    assert!(l["outputs"].as_array().expect("outputs").iter().any(|o| o["status"] == "spent"));
+    assert_eq!(checked, 15);
+}
+
+/// Sync time of a fresh wallet (restored from the seed) over a chain of
+/// 1000+ blocks holding its coinbases and transactions. Measured on the
+/// debug build; prints the number.
+#[test]
+fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a_dir = tmp.path().join("a");
+    let mut a = Node::start(&a_dir);
+    mine(&a, 101);
+    for i in 0..18 {
+        let to = if i % 2 == 0 {
+            own_bech32(&a)
+        } else {
+            a.ok("newaddr", json!({}))["p2tr"].as_str().expect("p2tr").to_string()
+        };
+        a.ok("withdraw", json!({"destination": to, "satoshi": 1_000_000 + i}));
+        mine(&a, 50);
+    }
+    let expected = snapshot(&a);
+    let height = a.ok("dev-mine", json!({"blocks": 1, "address": burn()}))["blockheight"]
+        .as_u64()
+        .expect("height");
+    assert_eq!(height, 1002);
+    a.signal_and_wait(libc::SIGTERM);
+
+    // A new data dir with the same seed and a copy of the chain: the wallet
+    // starts from genesis.
+    let c_dir = tmp.path().join("c");
+    std::fs::create_dir_all(c_dir.join("chain")).expect("mkdir");
+    std::fs::copy(a_dir.join("chain/blocks.dat"), c_dir.join("chain/blocks.dat")).expect("copy");
+    let words = tmp.path().join("words");
+    std::fs::copy(a_dir.join("seed"), &words).expect("seed");
+    let words_arg = words.to_str().expect("utf8").to_string();
+    let c = Node::start_with(&c_dir, &["--restore-from-mnemonic-file", &words_arg]);
+    let log = c.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("wallet synced"))
+        .unwrap_or_else(|| panic!("no sync line in log:\n{log}"));
+    let sync_ms: u64 = line
+        .split("sync_ms")
+        .nth(1)
+        .and_then(|rest| {
+            rest.trim_start_matches(|ch: char| !ch.is_ascii_digit())
+                .split(|ch: char| !ch.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no sync_ms in {line}"));
+    eprintln!(
+        "wallet sync: {height} blocks (1001 wallet coinbases, 18 wallet txs) in {sync_ms} ms \
+         ({:.2} ms/block, debug build); node ready after {:?}",
+        sync_ms as f64 / height as f64,
+        c.ready_after
+    );
+    assert_eq!(snapshot(&c), expected, "the restored wallet sees the same coins");
+}

@@ -198,10 +198,11 @@ impl Inner {
         self.clock
     }
 
-    fn persist(&mut self) -> Result<(), WalletError> {
-        for (w, p) in [&mut self.tr, &mut self.wpkh] {
-            w.persist(p)?;
-        }
+    /// Persist both wallets' staged changes in one atomic batch.
+    fn persist(&mut self, store: &Store) -> Result<(), WalletError> {
+        let a = self.tr.0.take_staged().unwrap_or_default();
+        let b = self.wpkh.0.take_staged().unwrap_or_default();
+        persist::persist_together(store, &mut [(&mut self.tr.1, &a), (&mut self.wpkh.1, &b)])?;
         Ok(())
     }
 
@@ -219,10 +220,12 @@ impl Inner {
                     ChainPosition::Confirmed { anchor, .. } => Some(anchor.block_id.height),
                     ChainPosition::Unconfirmed { .. } => None,
                 };
+                // The raw graph lookup: `Wallet::get_tx` canonicalizes the
+                // whole graph on every call.
                 let coinbase = w
+                    .tx_graph()
                     .get_tx(o.outpoint.txid)
-                    .map(|t| t.tx_node.tx.is_coinbase())
-                    .unwrap_or(false);
+                    .is_some_and(|t| t.is_coinbase());
                 let reserved_to = self
                     .reservations
                     .get(&o.outpoint)
@@ -251,12 +254,12 @@ impl Inner {
     }
 
     /// Apply a transaction we made (or were handed) as unconfirmed, now.
-    fn apply_unconfirmed(&mut self, tx: &Transaction) -> Result<(), WalletError> {
+    fn apply_unconfirmed(&mut self, tx: &Transaction, store: &Store) -> Result<(), WalletError> {
         let t = self.tick();
         for (w, _) in [&mut self.tr, &mut self.wpkh] {
             w.apply_unconfirmed_txs([(tx.clone(), t)]);
         }
-        self.persist()
+        self.persist(store)
     }
 }
 
@@ -366,16 +369,22 @@ impl Wallet {
     /// changeset and both wallets are reloaded from the store: reorgs are
     /// rare, and this is also exactly what a restart would see.
     fn rewind(&self, inner: &mut Inner, height: u32) -> Result<(), WalletError> {
-        inner.persist()?;
-        for (w, p) in [&mut inner.tr, &mut inner.wpkh] {
+        inner.persist(&self.store)?;
+        let drop_above = |w: &bdk_wallet::Wallet| {
             let mut cs = bdk_wallet::ChangeSet::default();
             for cp in w.checkpoints() {
                 if cp.height() > height {
                     cs.local_chain.blocks.insert(cp.height(), None);
                 }
             }
-            <StorePersister as bdk_wallet::WalletPersister>::persist(p, &cs)?;
-        }
+            cs
+        };
+        let a = drop_above(&inner.tr.0);
+        let b = drop_above(&inner.wpkh.0);
+        persist::persist_together(
+            &self.store,
+            &mut [(&mut inner.tr.1, &a), (&mut inner.wpkh.1, &b)],
+        )?;
         let (tr, wpkh) = open_sides(&self.store, self.root, self.network, self.genesis)?;
         inner.tr = tr;
         inner.wpkh = wpkh;
@@ -468,7 +477,7 @@ impl Wallet {
             for (w, _) in [&mut inner.tr, &mut inner.wpkh] {
                 w.apply_evicted_txs(left.iter().map(|tx| (tx.compute_txid(), t)));
             }
-            inner.persist()?;
+            inner.persist(&self.store)?;
             tracing::info!(count = left.len(), "dropped unconfirmed wallet transactions the chain refuses");
         }
         Ok(())
@@ -512,9 +521,14 @@ impl Wallet {
         // Fork point: the highest wallet checkpoint still on the best chain.
         // Both sides always apply the same blocks, so one side's checkpoints
         // speak for both.
-        let checkpoints: Vec<BlockId> = inner
-            .tr
-            .0
+        // Both sides are persisted together, so they agree; should they not,
+        // the lower one decides and both are rewound to it.
+        let lower = if inner.wpkh.0.latest_checkpoint().height() < inner.tip() {
+            &inner.wpkh.0
+        } else {
+            &inner.tr.0
+        };
+        let checkpoints: Vec<BlockId> = lower
             .checkpoints()
             .map(|cp| cp.block_id())
             .collect();
@@ -527,7 +541,7 @@ impl Wallet {
         }
         let mut prev =
             fork.ok_or_else(|| WalletError::Bdk("wallet shares no block with the chain".into()))?;
-        if inner.tip() > prev.height {
+        if inner.tip() > prev.height || inner.wpkh.0.latest_checkpoint().height() > prev.height {
             self.rewind(inner, prev.height)?;
         }
         let mut applied = 0u32;
@@ -549,7 +563,7 @@ impl Wallet {
             prev = BlockId { height, hash };
             applied += 1;
             if applied % PERSIST_EVERY == 0 {
-                inner.persist()?;
+                inner.persist(&self.store)?;
             }
         }
         // The mempool: new transactions as seen now; ours that left it
@@ -587,16 +601,15 @@ impl Wallet {
             }
         }
         inner.mempool = now_ids;
-        inner.persist()?;
+        inner.persist(&self.store)?;
         Ok(prev.height)
     }
 
     /// A fresh receive address of `kind`, persisted before it is returned.
     pub async fn new_address(&self, kind: AddrKind) -> Result<Address, WalletError> {
         let mut inner = self.inner.lock().await;
-        let (w, p) = inner.side(kind);
-        let a = w.reveal_next_address(KeychainKind::External).address;
-        w.persist(p)?;
+        let a = inner.side(kind).0.reveal_next_address(KeychainKind::External).address;
+        inner.persist(&self.store)?;
         Ok(a)
     }
 
@@ -671,9 +684,8 @@ impl Wallet {
         };
         let must_use_all = utxos.is_some();
         let change_spk = if req.wants_change() {
-            let (w, p) = inner.side(AddrKind::P2tr);
-            let a = w.reveal_next_address(KeychainKind::Internal).address;
-            w.persist(p)?;
+            let a = inner.tr.0.reveal_next_address(KeychainKind::Internal).address;
+            inner.persist(&self.store)?;
             Some(a.script_pubkey())
         } else {
             None
@@ -688,8 +700,8 @@ impl Wallet {
                 .ok_or_else(|| WalletError::Invalid(format!("{} vanished", coin.outpoint)))?;
             let w = &inner.side(kind).0;
             let mut input = w.get_psbt_input(local, None, true).map_err(bdk)?;
-            if let Some(prev) = w.get_tx(coin.outpoint.txid) {
-                input.non_witness_utxo = Some(prev.tx_node.tx.as_ref().clone());
+            if let Some(prev) = w.tx_graph().get_tx(coin.outpoint.txid) {
+                input.non_witness_utxo = Some(prev.as_ref().clone());
             }
             psbt.inputs[i] = input;
         }
@@ -774,7 +786,7 @@ impl Wallet {
         let txid = self.chain.broadcast(tx.clone()).await?;
         let mut inner = self.inner.lock().await;
         inner.mempool.insert(txid);
-        inner.apply_unconfirmed(&tx)?;
+        inner.apply_unconfirmed(&tx, &self.store)?;
         let released: Vec<(OutPoint, Option<u32>)> = tx
             .input
             .iter()

@@ -122,6 +122,27 @@ impl StorePersister {
     }
 }
 
+/// Persist several wallets' changesets in ONE atomic, durable batch, so the
+/// wallets never disagree about which blocks they have seen after a crash.
+pub fn persist_together(
+    store: &Store,
+    parts: &mut [(&mut StorePersister, &ChangeSet)],
+) -> Result<(), StoreError> {
+    let mut batch = Batch::default();
+    for (p, cs) in parts.iter() {
+        if !cs.is_empty() {
+            p.queue(&mut batch, p.next_seq, cs)?;
+        }
+    }
+    store.commit(batch)?;
+    for (p, cs) in parts.iter_mut() {
+        if !cs.is_empty() {
+            p.next_seq += 1;
+        }
+    }
+    Ok(())
+}
+
 impl WalletPersister for StorePersister {
     type Error = StoreError;
 

@@ -47,8 +47,11 @@ fn parse_sat(name: &str, v: &Value) -> Result<Option<u64>, RpcError> {
         Value::String(s) => {
             if let Some(n) = s.strip_suffix("msat") {
                 let m: u64 = n.parse().map_err(|_| bad())?;
-                if m % 1000 != 0 {
-                    return Err(RpcError::invalid_param(name, "msat amount is not whole sat"));
+                if !m.is_multiple_of(1000) {
+                    return Err(RpcError::invalid_param(
+                        name,
+                        "msat amount is not whole sat",
+                    ));
                 }
                 return Ok(Some(m / 1000));
             }
@@ -92,11 +95,7 @@ fn parse_utxos(p: &Params) -> Result<Option<Vec<OutPoint>>, RpcError> {
         .map(Some)
 }
 
-async fn feerate_param(
-    w: &Wallet,
-    p: &Params,
-    default: FeerateSpec,
-) -> Result<u32, RpcError> {
+async fn feerate_param(w: &Wallet, p: &Params, default: FeerateSpec) -> Result<u32, RpcError> {
     let spec = match p.get::<Value>("feerate")? {
         None | Some(Value::Null) => default,
         Some(v) => parse_feerate(&v).map_err(|e| RpcError::invalid_param("feerate", e))?,
@@ -139,47 +138,118 @@ fn reg(
 
 /// Register the wallet's methods.
 pub fn register(d: &Dispatcher, w: Arc<Wallet>) -> Result<(), String> {
-    reg(d, &w, "newaddr", &[ParamSpec::opt("addresstype")],
+    reg(
+        d,
+        &w,
+        "newaddr",
+        &[ParamSpec::opt("addresstype")],
         "A new wallet address: {addresstype} p2tr (default), bech32 or all.",
-        |w, p| Box::pin(newaddr(w, p)))?;
-    reg(d, &w, "listfunds", &[ParamSpec::opt("spent")],
+        |w, p| Box::pin(newaddr(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "listfunds",
+        &[ParamSpec::opt("spent")],
         "The wallet's outputs (and, later, channels); spent ones too with {spent}.",
-        |w, p| Box::pin(listfunds(w, p)))?;
-    reg(d, &w, "withdraw",
-        &[ParamSpec::req("destination"), ParamSpec::req("satoshi"), ParamSpec::opt("feerate"),
-          ParamSpec::opt("minconf"), ParamSpec::opt("utxos")],
+        |w, p| Box::pin(listfunds(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "withdraw",
+        &[
+            ParamSpec::req("destination"),
+            ParamSpec::req("satoshi"),
+            ParamSpec::opt("feerate"),
+            ParamSpec::opt("minconf"),
+            ParamSpec::opt("utxos"),
+        ],
         "Send {satoshi} (or all) to {destination} from the wallet.",
-        |w, p| Box::pin(withdraw(w, p)))?;
-    reg(d, &w, "fundpsbt",
-        &[ParamSpec::req("satoshi"), ParamSpec::req("feerate"), ParamSpec::req("startweight"),
-          ParamSpec::opt("minconf"), ParamSpec::opt("reserve"), ParamSpec::opt("locktime"),
-          ParamSpec::opt("min_witness_weight"), ParamSpec::opt("excess_as_change"),
-          ParamSpec::opt("nonwrapped"), ParamSpec::opt("opening_anchor_channel")],
+        |w, p| Box::pin(withdraw(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "fundpsbt",
+        &[
+            ParamSpec::req("satoshi"),
+            ParamSpec::req("feerate"),
+            ParamSpec::req("startweight"),
+            ParamSpec::opt("minconf"),
+            ParamSpec::opt("reserve"),
+            ParamSpec::opt("locktime"),
+            ParamSpec::opt("min_witness_weight"),
+            ParamSpec::opt("excess_as_change"),
+            ParamSpec::opt("nonwrapped"),
+            ParamSpec::opt("opening_anchor_channel"),
+        ],
         "A PSBT with wallet inputs worth {satoshi} plus fees at {feerate} for {startweight}.",
-        |w, p| Box::pin(fundpsbt(w, p, false)))?;
-    reg(d, &w, "utxopsbt",
-        &[ParamSpec::req("satoshi"), ParamSpec::req("feerate"), ParamSpec::req("startweight"),
-          ParamSpec::req("utxos"), ParamSpec::opt("reserve"), ParamSpec::opt("reservedok"),
-          ParamSpec::opt("locktime"), ParamSpec::opt("min_witness_weight"),
-          ParamSpec::opt("excess_as_change"), ParamSpec::opt("opening_anchor_channel")],
+        |w, p| Box::pin(fundpsbt(w, p, false)),
+    )?;
+    reg(
+        d,
+        &w,
+        "utxopsbt",
+        &[
+            ParamSpec::req("satoshi"),
+            ParamSpec::req("feerate"),
+            ParamSpec::req("startweight"),
+            ParamSpec::req("utxos"),
+            ParamSpec::opt("reserve"),
+            ParamSpec::opt("reservedok"),
+            ParamSpec::opt("locktime"),
+            ParamSpec::opt("min_witness_weight"),
+            ParamSpec::opt("excess_as_change"),
+            ParamSpec::opt("opening_anchor_channel"),
+        ],
         "A PSBT spending exactly {utxos}, which must cover {satoshi} plus fees.",
-        |w, p| Box::pin(fundpsbt(w, p, true)))?;
-    reg(d, &w, "reserveinputs",
-        &[ParamSpec::req("psbt"), ParamSpec::opt("exclusive"), ParamSpec::opt("reserve")],
+        |w, p| Box::pin(fundpsbt(w, p, true)),
+    )?;
+    reg(
+        d,
+        &w,
+        "reserveinputs",
+        &[
+            ParamSpec::req("psbt"),
+            ParamSpec::opt("exclusive"),
+            ParamSpec::opt("reserve"),
+        ],
         "Reserve the wallet inputs of {psbt} for {reserve} blocks (default 72).",
-        |w, p| Box::pin(reserveinputs(w, p)))?;
-    reg(d, &w, "unreserveinputs", &[ParamSpec::req("psbt"), ParamSpec::opt("reserve")],
+        |w, p| Box::pin(reserveinputs(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "unreserveinputs",
+        &[ParamSpec::req("psbt"), ParamSpec::opt("reserve")],
         "Shorten the reservation of {psbt}'s wallet inputs by {reserve} blocks (default 72).",
-        |w, p| Box::pin(unreserveinputs(w, p)))?;
-    reg(d, &w, "signpsbt", &[ParamSpec::req("psbt"), ParamSpec::opt("signonly")],
+        |w, p| Box::pin(unreserveinputs(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "signpsbt",
+        &[ParamSpec::req("psbt"), ParamSpec::opt("signonly")],
         "Sign the wallet's inputs of {psbt}.",
-        |w, p| Box::pin(signpsbt(w, p)))?;
-    reg(d, &w, "sendpsbt", &[ParamSpec::req("psbt"), ParamSpec::opt("reserve")],
+        |w, p| Box::pin(signpsbt(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "sendpsbt",
+        &[ParamSpec::req("psbt"), ParamSpec::opt("reserve")],
         "Finalize a signed {psbt}, extract and broadcast it.",
-        |w, p| Box::pin(sendpsbt(w, p)))?;
-    reg(d, &w, "feerates", &[ParamSpec::req("style")],
+        |w, p| Box::pin(sendpsbt(w, p)),
+    )?;
+    reg(
+        d,
+        &w,
+        "feerates",
+        &[ParamSpec::req("style")],
         "Feerates in {style} perkw or perkb.",
-        |w, p| Box::pin(feerates(w, p)))?;
+        |w, p| Box::pin(feerates(w, p)),
+    )?;
     Ok(())
 }
 
@@ -377,10 +447,20 @@ async fn feerates(w: Arc<Wallet>, p: Params) -> Result<Value, RpcError> {
             ));
         }
     };
-    let conv = |kw: u32| if divisor == 1 { kw } else { kw.saturating_mul(4) };
+    let conv = |kw: u32| {
+        if divisor == 1 {
+            kw
+        } else {
+            kw.saturating_mul(4)
+        }
+    };
     let rate = |b: u16| {
         let w = w.clone();
-        async move { w.feerate_perkw(FeerateSpec::Blocks(b)).await.map_err(wallet_err) }
+        async move {
+            w.feerate_perkw(FeerateSpec::Blocks(b))
+                .await
+                .map_err(wallet_err)
+        }
     };
     let urgent = rate(6).await?;
     let normal = rate(12).await?;
@@ -388,7 +468,8 @@ async fn feerates(w: Arc<Wallet>, p: Params) -> Result<Value, RpcError> {
     let two = rate(2).await?;
     let mut estimates = Vec::new();
     for (blocks, r) in [(2u32, two), (6, urgent), (12, normal), (100, slow)] {
-        estimates.push(json!({"blockcount": blocks, "feerate": conv(r), "smoothed_feerate": conv(r)}));
+        estimates
+            .push(json!({"blockcount": blocks, "feerate": conv(r), "smoothed_feerate": conv(r)}));
     }
     let body = json!({
         "opening": conv(normal),

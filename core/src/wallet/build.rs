@@ -107,7 +107,7 @@ pub fn plan(
     let available: u64 = candidates.iter().map(|c| c.txout.value.to_sat()).sum();
     let mut sorted: Vec<Coin> = candidates.to_vec();
     if !use_all {
-        sorted.sort_by(|a, b| b.txout.value.cmp(&a.txout.value));
+        sorted.sort_by_key(|c| std::cmp::Reverse(c.txout.value));
     }
     let mut inputs = Vec::new();
     let mut total = 0u64;
@@ -141,7 +141,11 @@ pub fn plan(
             script_pubkey: script.clone(),
         });
     }
-    let spare = if amount.is_some() { leftover } else if matches!(req, Request::Pay { .. }) { 0 } else { leftover };
+    // `withdraw all` already put the leftover in its one output.
+    let spare = match (req, amount) {
+        (Request::Pay { .. }, None) => 0,
+        _ => leftover,
+    };
     let mut plan = Plan {
         inputs,
         outputs,
@@ -220,7 +224,10 @@ mod tests {
     fn pays_exact_change_and_fee() {
         let dest = coin(9, 0, AddrKind::P2wpkh).txout.script_pubkey;
         let change = coin(8, 0, AddrKind::P2tr).txout.script_pubkey;
-        let coins = [coin(1, 100_000, AddrKind::P2tr), coin(2, 50_000, AddrKind::P2wpkh)];
+        let coins = [
+            coin(1, 100_000, AddrKind::P2tr),
+            coin(2, 50_000, AddrKind::P2wpkh),
+        ];
         let req = Request::Pay {
             script: dest.clone(),
             amount: Some(120_000),
@@ -244,13 +251,22 @@ mod tests {
             None,
         )
         .expect_err("too much");
-        assert!(matches!(e, WalletError::Insufficient { available: 150_000, .. }));
+        assert!(matches!(
+            e,
+            WalletError::Insufficient {
+                available: 150_000,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn all_spends_everything_minus_fee() {
         let dest = coin(9, 0, AddrKind::P2tr).txout.script_pubkey;
-        let coins = [coin(1, 10_000, AddrKind::P2tr), coin(2, 20_000, AddrKind::P2tr)];
+        let coins = [
+            coin(1, 10_000, AddrKind::P2tr),
+            coin(2, 20_000, AddrKind::P2tr),
+        ];
         let p = plan(
             &Request::Pay {
                 script: dest,

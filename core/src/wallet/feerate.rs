@@ -21,7 +21,10 @@ pub enum FeerateSpec {
 /// Blocks CLN aims for with each word.
 fn word_target(word: &str) -> Option<FeerateSpec> {
     Some(match word {
-        "urgent" | "unilateral_close" | "unilateral_anchor_close" | "htlc_resolution"
+        "urgent"
+        | "unilateral_close"
+        | "unilateral_anchor_close"
+        | "htlc_resolution"
         | "penalty" => FeerateSpec::Blocks(6),
         "normal" | "opening" | "max_acceptable" => FeerateSpec::Blocks(12),
         "slow" | "mutual_close" | "delayed_to_us" => FeerateSpec::Blocks(100),
@@ -49,9 +52,11 @@ pub fn parse_feerate(v: &Value) -> Result<FeerateSpec, String> {
             }
             let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
             let (num, suffix) = s.split_at(split);
-            let n: u64 = num
-                .parse()
-                .map_err(|_| format!("'{s}' is not a feerate (urgent, normal, slow, <n>perkw, <n>perkb, <n>blocks)"))?;
+            let n: u64 = num.parse().map_err(|_| {
+                format!(
+                    "'{s}' is not a feerate (urgent, normal, slow, <n>perkw, <n>perkb, <n>blocks)"
+                )
+            })?;
             match suffix {
                 "" | "perkb" => perkb(n),
                 "perkw" => u32::try_from(n)
@@ -80,13 +85,26 @@ mod tests {
         assert_eq!(parse_feerate(&json!("urgent")), Ok(FeerateSpec::Blocks(6)));
         assert_eq!(parse_feerate(&json!("normal")), Ok(FeerateSpec::Blocks(12)));
         assert_eq!(parse_feerate(&json!("slow")), Ok(FeerateSpec::Blocks(100)));
-        assert_eq!(parse_feerate(&json!("1000perkw")), Ok(FeerateSpec::PerKw(1000)));
-        assert_eq!(parse_feerate(&json!("4000perkb")), Ok(FeerateSpec::PerKw(1000)));
+        assert_eq!(
+            parse_feerate(&json!("1000perkw")),
+            Ok(FeerateSpec::PerKw(1000))
+        );
+        assert_eq!(
+            parse_feerate(&json!("4000perkb")),
+            Ok(FeerateSpec::PerKw(1000))
+        );
         assert_eq!(parse_feerate(&json!("4000")), Ok(FeerateSpec::PerKw(1000)));
         assert_eq!(parse_feerate(&json!(2000)), Ok(FeerateSpec::PerKw(500)));
         assert_eq!(parse_feerate(&json!("3blocks")), Ok(FeerateSpec::Blocks(3)));
         assert_eq!(parse_feerate(&json!("minimum")), Ok(FeerateSpec::Minimum));
-        for bad in [json!("fast"), json!("12perkx"), json!("-5"), json!(1.5), json!("0blocks"), json!(null)] {
+        for bad in [
+            json!("fast"),
+            json!("12perkx"),
+            json!("-5"),
+            json!(1.5),
+            json!("0blocks"),
+            json!(null),
+        ] {
             assert!(parse_feerate(&bad).is_err(), "{bad} accepted");
         }
     }

@@ -34,7 +34,7 @@ use bdk_wallet::chain::{BlockId, ChainPosition};
 use bdk_wallet::template::{Bip84, Bip86};
 use bdk_wallet::{KeychainKind, LocalOutput, PersistedWallet, SignOptions};
 use bitcoin::psbt::Psbt;
-use bitcoin::{Address, Amount, OutPoint, Transaction, TxOut, Txid};
+use bitcoin::{Address, OutPoint, Transaction, TxOut, Txid};
 
 use crate::chain::{ChainSource, ChainSourceError};
 use crate::signer::Signer;
@@ -148,10 +148,7 @@ impl Coin {
         }
         match self.height {
             None => CoinStatus::Unconfirmed,
-            Some(h) if self.coinbase && self.depth(tip) < COINBASE_DEPTH => {
-                let _ = h;
-                CoinStatus::Immature
-            }
+            Some(_) if self.coinbase && self.depth(tip) < COINBASE_DEPTH => CoinStatus::Immature,
             Some(_) => CoinStatus::Confirmed,
         }
     }
@@ -478,7 +475,10 @@ impl Wallet {
                 w.apply_evicted_txs(left.iter().map(|tx| (tx.compute_txid(), t)));
             }
             inner.persist(&self.store)?;
-            tracing::info!(count = left.len(), "dropped unconfirmed wallet transactions the chain refuses");
+            tracing::info!(
+                count = left.len(),
+                "dropped unconfirmed wallet transactions the chain refuses"
+            );
         }
         Ok(())
     }
@@ -528,10 +528,7 @@ impl Wallet {
         } else {
             &inner.tr.0
         };
-        let checkpoints: Vec<BlockId> = lower
-            .checkpoints()
-            .map(|cp| cp.block_id())
-            .collect();
+        let checkpoints: Vec<BlockId> = lower.checkpoints().map(|cp| cp.block_id()).collect();
         let mut fork = None;
         for cp in checkpoints {
             if cp.height <= tip && self.chain.block_hash(cp.height).await? == Some(cp.hash) {
@@ -562,7 +559,7 @@ impl Wallet {
             }
             prev = BlockId { height, hash };
             applied += 1;
-            if applied % PERSIST_EVERY == 0 {
+            if applied.is_multiple_of(PERSIST_EVERY) {
                 inner.persist(&self.store)?;
             }
         }
@@ -595,7 +592,10 @@ impl Wallet {
                     .map(|tx| (tx.tx_node.txid, t))
                     .collect();
                 if !evict.is_empty() {
-                    tracing::info!(count = evict.len(), "wallet transactions left the mempool unconfirmed");
+                    tracing::info!(
+                        count = evict.len(),
+                        "wallet transactions left the mempool unconfirmed"
+                    );
                     w.apply_evicted_txs(evict);
                 }
             }
@@ -608,7 +608,11 @@ impl Wallet {
     /// A fresh receive address of `kind`, persisted before it is returned.
     pub async fn new_address(&self, kind: AddrKind) -> Result<Address, WalletError> {
         let mut inner = self.inner.lock().await;
-        let a = inner.side(kind).0.reveal_next_address(KeychainKind::External).address;
+        let a = inner
+            .side(kind)
+            .0
+            .reveal_next_address(KeychainKind::External)
+            .address;
         inner.persist(&self.store)?;
         Ok(a)
     }
@@ -661,13 +665,17 @@ impl Wallet {
                 let mut out = Vec::new();
                 for op in list {
                     let c = coins.iter().find(|c| c.outpoint == *op).ok_or_else(|| {
-                        WalletError::Invalid(format!("{op} is not an unspent output of this wallet"))
+                        WalletError::Invalid(format!(
+                            "{op} is not an unspent output of this wallet"
+                        ))
                     })?;
                     if c.reserved_to.is_some() && !reserved_ok {
                         return Err(WalletError::AlreadyReserved(*op));
                     }
                     if c.status(tip) == CoinStatus::Immature {
-                        return Err(WalletError::Invalid(format!("{op} is an immature coinbase")));
+                        return Err(WalletError::Invalid(format!(
+                            "{op} is an immature coinbase"
+                        )));
                     }
                     out.push(c.clone());
                 }
@@ -684,7 +692,11 @@ impl Wallet {
         };
         let must_use_all = utxos.is_some();
         let change_spk = if req.wants_change() {
-            let a = inner.tr.0.reveal_next_address(KeychainKind::Internal).address;
+            let a = inner
+                .tr
+                .0
+                .reveal_next_address(KeychainKind::Internal)
+                .address;
             inner.persist(&self.store)?;
             Some(a.script_pubkey())
         } else {
@@ -733,10 +745,9 @@ impl Wallet {
                 AddrKind::P2wpkh => &inner.wpkh.0,
             };
             let ours = w.get_psbt_input(local.clone(), None, true).map_err(bdk)?;
-            let slot = psbt
-                .inputs
-                .get_mut(i)
-                .ok_or_else(|| WalletError::Invalid("PSBT has fewer inputs than its transaction".into()))?;
+            let slot = psbt.inputs.get_mut(i).ok_or_else(|| {
+                WalletError::Invalid("PSBT has fewer inputs than its transaction".into())
+            })?;
             slot.witness_utxo = Some(local.txout.clone());
             slot.bip32_derivation = ours.bip32_derivation;
             slot.tap_key_origins = ours.tap_key_origins;
@@ -816,10 +827,9 @@ impl Wallet {
         let mut changes = Vec::new();
         let mut report = Vec::new();
         for op in outpoints {
-            let spent = [&inner.tr, &inner.wpkh].iter().any(|(w, _)| {
-                w.list_output()
-                    .any(|o| o.outpoint == *op && o.is_spent)
-            });
+            let spent = [&inner.tr, &inner.wpkh]
+                .iter()
+                .any(|(w, _)| w.list_output().any(|o| o.outpoint == *op && o.is_spent));
             if spent {
                 return Err(WalletError::Invalid(format!("{op} is already spent")));
             }
@@ -891,19 +901,4 @@ impl Wallet {
         }
         Ok(report)
     }
-
-    /// Total of confirmed, mature, unspent outputs (sat).
-    pub async fn spendable_sat(&self) -> Result<u64, WalletError> {
-        let (coins, tip) = self.list_coins(false).await?;
-        Ok(coins
-            .iter()
-            .filter(|c| c.status(tip) == CoinStatus::Confirmed)
-            .map(|c| c.txout.value.to_sat())
-            .sum())
-    }
-}
-
-/// A value in sat from an [`Amount`].
-pub fn sat(a: Amount) -> u64 {
-    a.to_sat()
 }

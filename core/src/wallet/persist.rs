@@ -39,6 +39,11 @@ fn corrupt(reason: impl Into<String>) -> StoreError {
     }
 }
 
+/// One stored record: its sequence number, its keys, its changeset.
+type StoredRecord = (u64, Vec<Vec<u8>>, ChangeSet);
+/// A record being read: sequence, keys, bytes so far, declared chunk count.
+type PartialRecord = (u64, Vec<Vec<u8>>, Vec<u8>, u32);
+
 /// A bdk persister appending changesets to the store for one wallet.
 #[derive(Debug)]
 pub struct StorePersister {
@@ -83,11 +88,11 @@ impl StorePersister {
     }
 
     /// Every record in order: (seq, keys, changeset).
-    fn records(&self) -> Result<Vec<(u64, Vec<Vec<u8>>, ChangeSet)>, StoreError> {
+    fn records(&self) -> Result<Vec<StoredRecord>, StoreError> {
         let rows = self
             .store
             .scan_prefix(&WALLET_TREE, &[CHANGESET_TAG, self.wallet_id])?;
-        let mut out: Vec<(u64, Vec<Vec<u8>>, Vec<u8>, u32)> = Vec::new();
+        let mut out: Vec<PartialRecord> = Vec::new();
         for (key, value) in rows {
             if key.len() != 14 || value.len() < 4 {
                 return Err(corrupt("bad wallet changeset entry"));
@@ -225,9 +230,107 @@ pub fn write_reservations(
     let mut batch = Batch::default();
     for (op, exp) in changes {
         match exp {
-            Some(h) => batch.put(&WALLET_TREE, &reservation_key(op), &h.to_be_bytes().to_vec()),
+            Some(h) => batch.put(
+                &WALLET_TREE,
+                &reservation_key(op),
+                &h.to_be_bytes().to_vec(),
+            ),
             None => batch.delete(&WALLET_TREE, &reservation_key(op)),
         }
     }
     store.commit(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::BackendKind;
+    use bitcoin::{Amount, BlockHash, ScriptBuf, Transaction, TxOut};
+
+    fn big_tx(n: u8) -> Transaction {
+        Transaction {
+            version: bitcoin::transaction::Version::TWO,
+            lock_time: bitcoin::absolute::LockTime::ZERO,
+            input: vec![],
+            output: (0..200u32)
+                .map(|i| TxOut {
+                    value: Amount::from_sat(u64::from(i) + u64::from(n)),
+                    script_pubkey: ScriptBuf::from_bytes(vec![n; 34]),
+                })
+                .collect(),
+        }
+    }
+
+    fn change(h: u32) -> ChangeSet {
+        let mut cs = ChangeSet::default();
+        cs.local_chain
+            .blocks
+            .insert(h, Some(BlockHash::from_byte_array([h as u8; 32])));
+        cs
+    }
+
+    #[test]
+    fn chunked_records_merge_in_order_and_compact() {
+        for backend in [BackendKind::Redb, BackendKind::Sled] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Arc::new(Store::open(dir.path(), backend).expect("open"));
+            let mut p = StorePersister::new(store.clone(), 0);
+            assert_eq!(
+                StorePersister::initialize(&mut p).expect("init"),
+                ChangeSet::default()
+            );
+            // One record far over the 4 KiB value cap.
+            let mut first = change(0);
+            first.network = Some(bitcoin::Network::Regtest);
+            first.tx_graph.txs.insert(Arc::new(big_tx(1)));
+            assert!(serde_json::to_vec(&first).expect("json").len() > 3 * MAX_VALUE_LEN);
+            StorePersister::persist(&mut p, &first).expect("persist");
+            // Later records override earlier ones (a block removed by a reorg).
+            for h in 1..=80u32 {
+                StorePersister::persist(&mut p, &change(h)).expect("persist");
+            }
+            let mut gone = ChangeSet::default();
+            gone.local_chain.blocks.insert(80, None);
+            StorePersister::persist(&mut p, &gone).expect("persist");
+
+            let mut expected = first.clone();
+            for h in 1..=80u32 {
+                expected.merge(change(h));
+            }
+            expected.merge(gone);
+            let mut again = StorePersister::new(store.clone(), 0);
+            let loaded = StorePersister::initialize(&mut again).expect("load");
+            assert_eq!(loaded, expected);
+            assert_eq!(loaded.local_chain.blocks.get(&80), Some(&None));
+            // 82 records were compacted into one (still chunked).
+            let records = again.records().expect("records");
+            assert_eq!(records.len(), 1);
+            assert!(records[0].1.len() > 1, "compacted record is chunked");
+            // Another wallet id is independent.
+            let mut other = StorePersister::new(store.clone(), 1);
+            assert_eq!(
+                StorePersister::initialize(&mut other).expect("init"),
+                ChangeSet::default()
+            );
+            // Appending after compaction continues the sequence.
+            StorePersister::persist(&mut again, &change(81)).expect("persist");
+            let mut third = StorePersister::new(store.clone(), 0);
+            let l3 = StorePersister::initialize(&mut third).expect("load");
+            assert_eq!(l3.local_chain.blocks.len(), 82);
+        }
+    }
+
+    #[test]
+    fn reservations_round_trip_and_clear() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), BackendKind::Redb).expect("open");
+        let a = OutPoint::new(bitcoin::Txid::from_byte_array([7; 32]), 3);
+        let b = OutPoint::new(bitcoin::Txid::from_byte_array([8; 32]), 0);
+        write_reservations(&store, &[(a, Some(172)), (b, Some(90))]).expect("write");
+        let mut got = load_reservations(&store).expect("load");
+        got.sort();
+        assert_eq!(got, vec![(a, 172), (b, 90)]);
+        write_reservations(&store, &[(a, None)]).expect("clear");
+        assert_eq!(load_reservations(&store).expect("load"), vec![(b, 90)]);
+    }
 }

@@ -59,10 +59,18 @@ fn mined_coinbase_matures_and_withdraw_pays_exactly() {
     assert_eq!(count_status(&outs, "immature"), 100);
     assert_eq!(sum_status(&outs, "confirmed"), COINBASE_SAT);
     for o in &outs {
-        assert!(o["address"].as_str().expect("address").starts_with("bcrt1p"));
+        assert!(
+            o["address"]
+                .as_str()
+                .expect("address")
+                .starts_with("bcrt1p")
+        );
         assert_eq!(o["reserved"], false);
     }
-    let mature = outs.iter().find(|o| o["status"] == "confirmed").expect("mature");
+    let mature = outs
+        .iter()
+        .find(|o| o["status"] == "confirmed")
+        .expect("mature");
     assert_eq!(mature["blockheight"], 1);
 
     // Withdraw to a second node's address at an explicit feerate.
@@ -87,14 +95,24 @@ fn mined_coinbase_matures_and_withdraw_pays_exactly() {
     let weight = tx.weight().to_wu();
     // Fee is for the estimated weight; a real signature is never larger.
     let exact = (weight * perkw).div_ceil(1000);
-    assert!(fee >= exact && fee <= exact + 2, "fee {fee} for weight {weight}");
+    assert!(
+        fee >= exact && fee <= exact + 2,
+        "fee {fee} for weight {weight}"
+    );
     let vsize = tx.vsize() as u64;
-    assert!(fee.abs_diff(vsize * perkw * 4 / 1000) <= 4, "fee {fee} vsize {vsize}");
+    assert!(
+        fee.abs_diff(vsize * perkw * 4 / 1000) <= 4,
+        "fee {fee} vsize {vsize}"
+    );
     let dest = bitcoin::Address::from_str(&b_addr)
         .expect("addr")
         .assume_checked()
         .script_pubkey();
-    let paid: Vec<&TxOut> = tx.output.iter().filter(|o| o.script_pubkey == dest).collect();
+    let paid: Vec<&TxOut> = tx
+        .output
+        .iter()
+        .filter(|o| o.script_pubkey == dest)
+        .collect();
     assert_eq!(paid.len(), 1);
     assert_eq!(paid[0].value, Amount::from_sat(amount));
     let change_vout = tx
@@ -166,7 +184,10 @@ fn fundpsbt_reservations_sign_and_send() {
     let res = f["reservations"].as_array().expect("reservations");
     assert_eq!(res.len(), 1);
     assert_eq!(res[0]["reserved_to_block"], 102 + 72);
-    let (txid, vout) = (res[0]["txid"].as_str().expect("txid").to_string(), res[0]["vout"].as_u64().expect("vout"));
+    let (txid, vout) = (
+        res[0]["txid"].as_str().expect("txid").to_string(),
+        res[0]["vout"].as_u64().expect("vout"),
+    );
     let outs = outputs(&a);
     let r = find(&outs, &txid, vout).expect("listed");
     assert_eq!(r["reserved"], true);
@@ -175,13 +196,22 @@ fn fundpsbt_reservations_sign_and_send() {
     let psbt_text = f["psbt"].as_str().expect("psbt").to_string();
     let again = a.call("reserveinputs", json!({"psbt": psbt_text}));
     assert_eq!(again["error"]["code"], -1, "{again}");
-    let ext = a.ok("reserveinputs", json!({"psbt": psbt_text, "exclusive": false, "reserve": 10}));
+    let ext = a.ok(
+        "reserveinputs",
+        json!({"psbt": psbt_text, "exclusive": false, "reserve": 10}),
+    );
     assert_eq!(ext["reservations"][0]["was_reserved"], true);
     assert_eq!(ext["reservations"][0]["reserved_to_block"], 184);
-    let un = a.ok("unreserveinputs", json!({"psbt": psbt_text, "reserve": 200}));
+    let un = a.ok(
+        "unreserveinputs",
+        json!({"psbt": psbt_text, "reserve": 200}),
+    );
     assert_eq!(un["reservations"][0]["was_reserved"], true);
     assert_eq!(un["reservations"][0]["reserved"], false);
-    assert_eq!(find(&outputs(&a), &txid, vout).expect("listed")["reserved"], false);
+    assert_eq!(
+        find(&outputs(&a), &txid, vout).expect("listed")["reserved"],
+        false
+    );
     let re = a.ok("reserveinputs", json!({"psbt": psbt_text}));
     assert_eq!(re["reservations"][0]["was_reserved"], false);
     assert_eq!(re["reservations"][0]["reserved_to_block"], 174);
@@ -192,7 +222,10 @@ fn fundpsbt_reservations_sign_and_send() {
     );
     assert_eq!(f2["reservations"].as_array().map(|r| r.len()), Some(1));
     let p2 = bitcoin::psbt::Psbt::from_str(f2["psbt"].as_str().expect("psbt")).expect("psbt");
-    assert_ne!(p2.unsigned_tx.input[0].previous_output.txid.to_string(), txid);
+    assert_ne!(
+        p2.unsigned_tx.input[0].previous_output.txid.to_string(),
+        txid
+    );
     // Nothing else is mature: CLN's 301.
     let none = a.call(
         "fundpsbt",
@@ -202,10 +235,19 @@ fn fundpsbt_reservations_sign_and_send() {
     a.ok("unreserveinputs", json!({"psbt": f2["psbt"]}));
 
     // Add the payment, sign, send.
-    let dest_addr = a.ok("newaddr", json!({}))["p2tr"].as_str().expect("p2tr").to_string();
-    let dest = bitcoin::Address::from_str(&dest_addr).expect("a").assume_checked().script_pubkey();
+    let dest_addr = a.ok("newaddr", json!({}))["p2tr"]
+        .as_str()
+        .expect("p2tr")
+        .to_string();
+    let dest = bitcoin::Address::from_str(&dest_addr)
+        .expect("a")
+        .assume_checked()
+        .script_pubkey();
     let mut psbt = bitcoin::psbt::Psbt::from_str(&psbt_text).expect("psbt");
-    psbt.unsigned_tx.output.push(TxOut { value: Amount::from_sat(100_000), script_pubkey: dest });
+    psbt.unsigned_tx.output.push(TxOut {
+        value: Amount::from_sat(100_000),
+        script_pubkey: dest,
+    });
     psbt.outputs.push(Default::default());
     let unsigned = a.call("sendpsbt", json!({"psbt": psbt.to_string()}));
     assert_eq!(unsigned["error"]["code"], -1, "{unsigned}");
@@ -216,11 +258,15 @@ fn fundpsbt_reservations_sign_and_send() {
     let change = tx.output[change_outnum as usize].value.to_sat();
     let fee = COINBASE_SAT - change - 100_000;
     let est = f["estimated_final_weight"].as_u64().expect("weight");
-    assert_eq!(fee, (est * 1000).div_ceil(1000), "fee pays the estimated weight at 1000perkw");
+    assert_eq!(
+        fee,
+        (est * 1000).div_ceil(1000),
+        "fee pays the estimated weight at 1000perkw"
+    );
     assert!(tx.weight().to_wu() <= est);
     mine(&a, 1);
     let outs = outputs(&a);
-    let paid = find(&outs, &sent["txid"].as_str().expect("txid"), 1).expect("paid output");
+    let paid = find(&outs, sent["txid"].as_str().expect("txid"), 1).expect("paid output");
     assert_eq!(paid["status"], "confirmed");
     assert_eq!(paid["amount_msat"].as_u64(), Some(100_000_000));
     assert!(find(&outs, &txid, vout).is_none(), "spent input gone");
@@ -237,7 +283,10 @@ fn fundpsbt_reservations_sign_and_send() {
     assert_eq!(up.unsigned_tx.input[0].previous_output.vout, 1);
     // excess: 100_000 - 1000 - fee(startweight + one p2tr input)
     let w = startweight + 230;
-    assert_eq!(u["excess_msat"].as_u64(), Some((100_000 - 1000 - (w * 253).div_ceil(1000)) * 1000));
+    assert_eq!(
+        u["excess_msat"].as_u64(),
+        Some((100_000 - 1000 - (w * 253).div_ceil(1000)) * 1000)
+    );
 }
 
 fn own_bech32(node: &Node) -> String {
@@ -264,7 +313,8 @@ fn reorg_returns_wallet_tx_to_mempool_then_reincludes_it() {
     let check = |status: &str, height: Option<u64>, confirmed_sum: u64, immature: usize| {
         let outs = outputs(&a);
         for vout in 0..2 {
-            let o = find(&outs, &txid, vout).unwrap_or_else(|| panic!("{txid}:{vout} lost: {outs:?}"));
+            let o =
+                find(&outs, &txid, vout).unwrap_or_else(|| panic!("{txid}:{vout} lost: {outs:?}"));
             assert_eq!(o["status"], status, "{o}");
             assert_eq!(o.get("blockheight").and_then(|h| h.as_u64()), height);
         }
@@ -289,7 +339,12 @@ fn reorg_returns_wallet_tx_to_mempool_then_reincludes_it() {
     // Confirm at 102, bury under 103: blocks 2 and 3's coinbases mature.
     let mined = mine_to_burn(2);
     let first = mined["blockhashes"][0].as_str().expect("hash").to_string();
-    check("confirmed", Some(102), 2 * COINBASE_SAT + (COINBASE_SAT - fee), 98);
+    check(
+        "confirmed",
+        Some(102),
+        2 * COINBASE_SAT + (COINBASE_SAT - fee),
+        98,
+    );
 
     // A 2-block reorg: 102 and 103 go; the tx is back in the mempool.
     let inv = a.ok("dev-invalidateblock", json!({"blockhash": first}));
@@ -299,7 +354,12 @@ fn reorg_returns_wallet_tx_to_mempool_then_reincludes_it() {
 
     // The new branch (3 blocks) re-includes it at 102.
     mine_to_burn(3);
-    check("confirmed", Some(102), 3 * COINBASE_SAT + (COINBASE_SAT - fee), 97);
+    check(
+        "confirmed",
+        Some(102),
+        3 * COINBASE_SAT + (COINBASE_SAT - fee),
+        97,
+    );
 }
 
 type Snapshot = std::collections::BTreeSet<(String, u64, u64)>;
@@ -334,9 +394,16 @@ fn restart_and_sigkill_lose_no_utxo() {
     // Activity, then SIGKILL right after: a withdraw still in the mempool
     // and a 200-block catch-up the follower may be in the middle of.
     let to = own_bech32(&a);
-    let w = a.ok("withdraw", json!({"destination": to, "satoshi": 2_000_000, "minconf": 0}));
+    let w = a.ok(
+        "withdraw",
+        json!({"destination": to, "satoshi": 2_000_000, "minconf": 0}),
+    );
     let expected = snapshot(&a);
-    assert!(expected.iter().any(|(t, _, _)| t == w["txid"].as_str().expect("txid")));
+    assert!(
+        expected
+            .iter()
+            .any(|(t, _, _)| t == w["txid"].as_str().expect("txid"))
+    );
     a.ok("dev-mine", json!({"blocks": 200, "address": burn()}));
     a.signal_and_wait(libc::SIGKILL);
     a.restart();
@@ -366,7 +433,9 @@ fn restart_and_sigkill_lose_no_utxo() {
 #[test]
 fn wallet_responses_validate_against_core_lightning_schemas() {
     let Some(shared) = shared_dir() else {
-        eprintln!("NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping wallet schema checks");
+        eprintln!(
+            "NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping wallet schema checks"
+        );
         return;
     };
     let validator = shared.join("vectors/cln-schemas/validate.py");
@@ -377,7 +446,16 @@ fn wallet_responses_validate_against_core_lightning_schemas() {
     let validate = crate::cln_schema::validate;
     // The validator must be able to fail on our methods too.
     assert!(validate(&py, &validator, "listfunds", &json!({"outputs": []}), false).is_err());
-    assert!(validate(&py, &validator, "feerates", &json!({"perkw": {"floor": 253}}), false).is_err());
+    assert!(
+        validate(
+            &py,
+            &validator,
+            "feerates",
+            &json!({"perkw": {"floor": 253}}),
+            false
+        )
+        .is_err()
+    );
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = Node::start(&tmp.path().join("a"));
@@ -386,7 +464,8 @@ fn wallet_responses_validate_against_core_lightning_schemas() {
     let mut check = |method: &str, params: Value| -> Value {
         validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
         let result = a.ok(method, params);
-        validate(&py, &validator, method, &result, false).unwrap_or_else(|e| panic!("response: {e}"));
+        validate(&py, &validator, method, &result, false)
+            .unwrap_or_else(|e| panic!("response: {e}"));
         checked += 1;
         result
     };
@@ -406,8 +485,14 @@ fn wallet_responses_validate_against_core_lightning_schemas() {
         json!({"satoshi": 200_000, "feerate": "normal", "startweight": startweight, "excess_as_change": true}),
     );
     check("unreserveinputs", json!({"psbt": f["psbt"]}));
-    check("reserveinputs", json!({"psbt": f["psbt"], "exclusive": false, "reserve": 5}));
-    check("unreserveinputs", json!({"psbt": f["psbt"], "reserve": 100}));
+    check(
+        "reserveinputs",
+        json!({"psbt": f["psbt"], "exclusive": false, "reserve": 5}),
+    );
+    check(
+        "unreserveinputs",
+        json!({"psbt": f["psbt"], "reserve": 100}),
+    );
     let u = check(
         "utxopsbt",
         json!({"satoshi": "all", "feerate": "3000perkb", "startweight": startweight,
@@ -417,7 +502,13 @@ fn wallet_responses_validate_against_core_lightning_schemas() {
     let s = check("signpsbt", json!({"psbt": u["psbt"]}));
     check("sendpsbt", json!({"psbt": s["signed_psbt"]}));
     let l = check("listfunds", json!({"spent": true}));
-    assert!(l["outputs"].as_array().expect("outputs").iter().any(|o| o["status"] == "spent"));
+    assert!(
+        l["outputs"]
+            .as_array()
+            .expect("outputs")
+            .iter()
+            .any(|o| o["status"] == "spent")
+    );
     assert_eq!(checked, 15);
 }
 
@@ -434,9 +525,15 @@ fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
         let to = if i % 2 == 0 {
             own_bech32(&a)
         } else {
-            a.ok("newaddr", json!({}))["p2tr"].as_str().expect("p2tr").to_string()
+            a.ok("newaddr", json!({}))["p2tr"]
+                .as_str()
+                .expect("p2tr")
+                .to_string()
         };
-        a.ok("withdraw", json!({"destination": to, "satoshi": 1_000_000 + i}));
+        a.ok(
+            "withdraw",
+            json!({"destination": to, "satoshi": 1_000_000 + i}),
+        );
         mine(&a, 50);
     }
     let expected = snapshot(&a);
@@ -450,7 +547,11 @@ fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
     // starts from genesis.
     let c_dir = tmp.path().join("c");
     std::fs::create_dir_all(c_dir.join("chain")).expect("mkdir");
-    std::fs::copy(a_dir.join("chain/blocks.dat"), c_dir.join("chain/blocks.dat")).expect("copy");
+    std::fs::copy(
+        a_dir.join("chain/blocks.dat"),
+        c_dir.join("chain/blocks.dat"),
+    )
+    .expect("copy");
     let words = tmp.path().join("words");
     std::fs::copy(a_dir.join("seed"), &words).expect("seed");
     let words_arg = words.to_str().expect("utf8").to_string();
@@ -476,5 +577,9 @@ fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
         sync_ms as f64 / height as f64,
         c.ready_after
     );
-    assert_eq!(snapshot(&c), expected, "the restored wallet sees the same coins");
+    assert_eq!(
+        snapshot(&c),
+        expected,
+        "the restored wallet sees the same coins"
+    );
 }

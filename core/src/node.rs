@@ -132,6 +132,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 store.clone(),
                 c.clone(),
                 config.network.to_bitcoin(),
+                signer.created,
             )
             .await?;
             wallet_task = Some(w.spawn_follower(Duration::from_millis(500)));

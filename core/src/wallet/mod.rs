@@ -393,18 +393,46 @@ impl Wallet {
 
     /// Open (or create) the wallet from the node seed and the store, and
     /// catch up with the chain.
+    ///
+    /// `new_seed`: the seed was created by this start, so no block before
+    /// the current tip can pay it; a new wallet then starts at the tip
+    /// instead of scanning from genesis. A restored or existing seed scans
+    /// from genesis (its funds may be anywhere).
     pub async fn open(
         signer: &Signer,
         store: Arc<Store>,
         chain: Arc<dyn ChainSource>,
         network: bitcoin::Network,
+        new_seed: bool,
     ) -> Result<Arc<Wallet>, WalletError> {
         let genesis = chain
             .block_hash(0)
             .await?
             .ok_or_else(|| WalletError::Bdk("chain has no genesis block".into()))?;
         let root = signer.wallet_root_xprv();
-        let (tr, wpkh) = open_sides(&store, root, network, genesis)?;
+        let (mut tr, mut wpkh) = open_sides(&store, root, network, genesis)?;
+        let (tip_height, tip_hash) = chain.tip().await?;
+        if new_seed && tip_height > 0 && tr.0.latest_checkpoint().height() == 0 {
+            let birthday = BlockId {
+                height: tip_height,
+                hash: tip_hash,
+            };
+            for (w, _) in [&mut tr, &mut wpkh] {
+                let cp = w.latest_checkpoint().insert(birthday);
+                w.apply_update(bdk_wallet::Update {
+                    chain: Some(cp),
+                    ..Default::default()
+                })
+                .map_err(bdk)?;
+            }
+            let a = tr.0.take_staged().unwrap_or_default();
+            let b = wpkh.0.take_staged().unwrap_or_default();
+            persist::persist_together(&store, &mut [(&mut tr.1, &a), (&mut wpkh.1, &b)])?;
+            tracing::info!(
+                height = tip_height,
+                "new seed: the wallet starts at the chain tip"
+            );
+        }
         let reservations = persist::load_reservations(&store)?.into_iter().collect();
         let wallet = Arc::new(Wallet {
             inner: tokio::sync::Mutex::new(Inner {

@@ -605,7 +605,9 @@ fn sigkill_during_mining_keeps_one_coinbase_per_block() {
         a.signal_and_wait(libc::SIGKILL);
         let _ = miner.join();
         a.restart();
-        let tip = a.ok("getinfo", json!({}))["blockheight"].as_u64().expect("height");
+        let tip = a.ok("getinfo", json!({}))["blockheight"]
+            .as_u64()
+            .expect("height");
         assert!(tip > 0, "round {round}: nothing mined");
         let outs = outputs(&a);
         let mut heights: Vec<u64> = outs
@@ -616,4 +618,38 @@ fn sigkill_during_mining_keeps_one_coinbase_per_block() {
         let want: Vec<u64> = (1..=tip).collect();
         assert_eq!(heights, want, "round {round}: tip {tip}");
     }
+}
+
+/// A seed created now cannot have funds in older blocks: its wallet starts
+/// at the chain tip (no scan), then follows the chain as usual.
+#[test]
+fn new_seed_wallet_starts_at_the_tip() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a_dir = tmp.path().join("a");
+    let mut a = Node::start(&a_dir);
+    a.ok("dev-mine", json!({"blocks": 150, "address": burn()}));
+    a.signal_and_wait(libc::SIGTERM);
+    let d_dir = tmp.path().join("d");
+    std::fs::create_dir_all(d_dir.join("chain")).expect("mkdir");
+    std::fs::copy(
+        a_dir.join("chain/blocks.dat"),
+        d_dir.join("chain/blocks.dat"),
+    )
+    .expect("copy");
+    let mut d = Node::start(&d_dir);
+    let log = d.log();
+    assert!(log.contains("the wallet starts at the chain tip"), "{log}");
+    assert!(outputs(&d).is_empty());
+    mine(&d, 2);
+    let outs = outputs(&d);
+    let mut heights: Vec<u64> = outs
+        .iter()
+        .map(|o| o["blockheight"].as_u64().expect("height"))
+        .collect();
+    heights.sort_unstable();
+    assert_eq!(heights, vec![151, 152]);
+    // Restarted (seed no longer new): still the same coins, no rescan needed.
+    d.signal_and_wait(libc::SIGTERM);
+    d.restart();
+    assert_eq!(outputs(&d).len(), 2);
 }

@@ -547,10 +547,9 @@ impl Wallet {
         let inner = &mut *guard;
         let (tip, _) = self.chain.tip().await?;
         // Fork point: the highest wallet checkpoint still on the best chain.
-        // Both sides always apply the same blocks, so one side's checkpoints
-        // speak for both.
-        // Both sides are persisted together, so they agree; should they not,
-        // the lower one decides and both are rewound to it.
+        // Both sides apply the same blocks and are persisted together, so
+        // they agree; should they not, the lower one decides and both are
+        // rewound to it.
         let lower = if inner.wpkh.0.latest_checkpoint().height() < inner.tip() {
             &inner.wpkh.0
         } else {

@@ -653,3 +653,96 @@ fn new_seed_wallet_starts_at_the_tip() {
     d.restart();
     assert_eq!(outputs(&d).len(), 2);
 }
+
+/// One transaction spending p2tr and p2wpkh coins together (the two bdk
+/// wallets' inputs signed into one PSBT), via `withdraw all` and via
+/// `utxopsbt` on a p2wpkh coin alone.
+#[test]
+fn spends_p2tr_and_p2wpkh_coins_together() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start(&tmp.path().join("a"));
+    mine(&a, 101);
+    let to = own_bech32(&a);
+    let w = a.ok(
+        "withdraw",
+        json!({"destination": to, "satoshi": 100_000_000}),
+    );
+    let w2 = a.ok(
+        "withdraw",
+        json!({"destination": own_bech32(&a), "satoshi": 50_000_000, "minconf": 0}),
+    );
+    a.ok("dev-mine", json!({"blocks": 1, "address": burn()}));
+
+    // utxopsbt on the second p2wpkh coin alone → signpsbt → sendpsbt.
+    let w2_tx = tx_of(&w2);
+    let vout = w2_tx
+        .output
+        .iter()
+        .position(|o| o.script_pubkey.is_p2wpkh())
+        .expect("p2wpkh output");
+    let u = a.ok(
+        "utxopsbt",
+        json!({"satoshi": 10_000_000, "feerate": "1000perkw", "startweight": 42 + 43 * 4,
+               "utxos": [format!("{}:{vout}", w2["txid"].as_str().expect("txid"))],
+               "excess_as_change": true}),
+    );
+    let mut psbt = bitcoin::psbt::Psbt::from_str(u["psbt"].as_str().expect("psbt")).expect("psbt");
+    psbt.unsigned_tx.output.push(TxOut {
+        value: Amount::from_sat(10_000_000),
+        script_pubkey: bitcoin::Address::from_str(&burn())
+            .expect("a")
+            .assume_checked()
+            .script_pubkey(),
+    });
+    psbt.outputs.push(Default::default());
+    let s = a.ok("signpsbt", json!({"psbt": psbt.to_string()}));
+    let sent = a.ok("sendpsbt", json!({"psbt": s["signed_psbt"]}));
+    assert_eq!(
+        tx_of(&sent).input[0].witness.len(),
+        2,
+        "p2wpkh witness: sig + key"
+    );
+
+    // Everything confirmed and mature, across both script types, in one tx.
+    let outs = outputs(&a);
+    let spendable: u64 = outs
+        .iter()
+        .filter(|o| o["status"] == "confirmed")
+        .map(|o| o["amount_msat"].as_u64().expect("msat") / 1000)
+        .sum();
+    let kinds: std::collections::BTreeSet<bool> = outs
+        .iter()
+        .filter(|o| o["status"] == "confirmed")
+        .map(|o| o["address"].as_str().expect("addr").starts_with("bcrt1q"))
+        .collect();
+    assert_eq!(kinds.len(), 2, "both kinds confirmed: {outs:?}");
+    let all = a.ok(
+        "withdraw",
+        json!({"destination": burn(), "satoshi": "all", "feerate": "1000perkw"}),
+    );
+    let tx = tx_of(&all);
+    let witness_items: std::collections::BTreeSet<usize> =
+        tx.input.iter().map(|i| i.witness.len()).collect();
+    assert_eq!(
+        witness_items,
+        [1usize, 2].into_iter().collect(),
+        "p2tr (1 item) and p2wpkh (2)"
+    );
+    assert_eq!(tx.output.len(), 1);
+    let fee = spendable - tx.output[0].value.to_sat();
+    let weight = tx.weight().to_wu();
+    assert!(
+        fee >= weight && fee <= weight + 4 * tx.input.len() as u64,
+        "fee {fee} weight {weight}"
+    );
+    mine(&a, 1);
+    // Left: the immature coinbases, block 3's that matured with block 103,
+    // and the sendpsbt change (unconfirmed, so minconf 1 skipped it).
+    let outs = outputs(&a);
+    for o in outs.iter().filter(|o| o["status"] != "immature") {
+        assert_eq!(o["status"], "confirmed");
+        assert!(o["txid"] == sent["txid"] || o["blockheight"] == 3, "{o}");
+    }
+    assert_eq!(count_status(&outs, "confirmed"), 2);
+    assert!(find(&outs, w["txid"].as_str().expect("txid"), 0).is_none());
+}

@@ -19,4 +19,5 @@ pub mod secret;
 pub mod signer;
 pub mod store;
 pub mod transport;
+pub mod wallet;
 pub mod wire;

@@ -130,6 +130,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let chain: Option<Arc<dyn ChainSource>> =
         bitcoind.or_else(|| embedded.clone().map(|c| c as Arc<dyn ChainSource>));
+    // The on-chain wallet, whenever there is a chain to follow.
+    let mut wallet_task = None;
+    let wallet = match &chain {
+        Some(c) => {
+            let w = crate::wallet::Wallet::open(
+                &signer,
+                store.clone(),
+                c.clone(),
+                config.network.to_bitcoin(),
+                signer.created,
+            )
+            .await?;
+            wallet_task = Some(w.spawn_follower(Duration::from_millis(500)));
+            rpc::wallet::register(&dispatcher, w.clone()).map_err(anyhow::Error::msg)?;
+            Some(w)
+        }
+        None => None,
+    };
     let (shutdown_tx, mut shutdown_rx) = mpsc::channel::<ShutdownRequest>(4);
     let peers = PeerManager::new(
         signer.clone(),
@@ -157,7 +175,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (chain_rpc_stop, chain_rpc_stop_rx) = watch::channel(false);
     let mut chain_rpc_task = None;
     if let Some(c) = embedded {
-        rpc::dev::register(&dispatcher, c.clone()).map_err(anyhow::Error::msg)?;
+        rpc::dev::register(&dispatcher, c.clone(), wallet.clone()).map_err(anyhow::Error::msg)?;
         if let Some(rpc_cfg) = &config.chain_rpc {
             let creds = match &rpc_cfg.credentials {
                 Some((u, p)) => crate::chain::server::Credentials::new(u, p),
@@ -234,6 +252,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!(
             "in-flight RPC calls did not finish within {DRAIN_TIMEOUT:?}; closing anyway"
         );
+    }
+    if let Some(t) = wallet_task {
+        t.abort();
     }
     // 3. Flush the store (commits are already durable; this closes cleanly).
     let flush = tokio::task::spawn_blocking(move || store.sync()).await;

@@ -65,6 +65,8 @@ pub enum SignerError {
 
 /// Holder of the node's secrets.
 pub struct Signer {
+    /// The BIP32 root; only [`Signer::wallet_root_xprv`] hands it out.
+    root: Xpriv,
     node_secret: SecretKey,
     node_id: PublicKey,
     /// Whether this start created the seed (so the user can be told to back it up).
@@ -146,10 +148,19 @@ impl Signer {
         let node_secret = node.private_key;
         let node_id = PublicKey::from_secret_key(&secp, &node_secret);
         Ok(Signer {
+            root,
             node_secret,
             node_id,
             created,
         })
+    }
+
+    /// The BIP32 root key, for the on-chain wallet's BIP84/BIP86 descriptors
+    /// (the wallet derives `m/84'/coin'/0'` and `m/86'/coin'/0'` from it and
+    /// needs the root's fingerprint in the key origins). Only the wallet calls
+    /// this; never format the result.
+    pub fn wallet_root_xprv(&self) -> Xpriv {
+        self.root
     }
 
     /// The node id: the public node key.

@@ -44,3 +44,13 @@ pub const CONNECT_ALL_ADDRESSES_FAILED: i32 = 401;
 /// A plugin refused or failed the call (Core Lightning's `PLUGIN_ERROR`),
 /// e.g. an `rpc_command` hook that denies a method.
 pub const PLUGIN_ERROR: i32 = -3;
+
+/// Wallet: the available funds cannot cover the amount plus fees
+/// (Core Lightning's `FUND_CANNOT_AFFORD`).
+pub const FUND_CANNOT_AFFORD: i32 = 301;
+/// Wallet: an output would be dust (Core Lightning's `FUND_OUTPUT_IS_DUST`).
+pub const FUND_OUTPUT_IS_DUST: i32 = 302;
+/// Wallet: an input is unknown, spent, immature or already reserved, a PSBT
+/// cannot be signed or finalized, or the chain refused the transaction
+/// (Core Lightning's generic `LIGHTNINGD` code, which it uses for these).
+pub const WALLET_ERROR: i32 = -1;

@@ -11,18 +11,24 @@ use crate::chain::embedded::source::EmbeddedChain;
 /// Most blocks one `dev-mine` call mines.
 pub const MAX_DEV_MINE: u32 = 1000;
 
-/// Register `dev-mine` and `dev-invalidateblock`.
-pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<(), String> {
+/// Register `dev-mine` and `dev-invalidateblock`. With a wallet, `dev-mine`'s
+/// address is optional and defaults to a new wallet p2tr address.
+pub fn register(
+    dispatcher: &Dispatcher,
+    chain: Arc<EmbeddedChain>,
+    wallet: Option<Arc<crate::wallet::Wallet>>,
+) -> Result<(), String> {
     register_invalidate(dispatcher, chain.clone())?;
     let description = format!(
-        "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}}."
+        "Mine {{blocks}} (1..{MAX_DEV_MINE}) blocks on the embedded regtest chain, paying the coinbase to {{address}} (default: a new wallet p2tr address)."
     );
     dispatcher.register(Method::new(
         "dev-mine",
-        &[ParamSpec::req("blocks"), ParamSpec::req("address")],
+        &[ParamSpec::req("blocks"), ParamSpec::opt("address")],
         &description,
         move |p| {
             let chain = chain.clone();
+            let wallet = wallet.clone();
             async move {
                 let blocks: u32 = p.require("blocks")?;
                 if blocks == 0 || blocks > MAX_DEV_MINE {
@@ -31,7 +37,20 @@ pub fn register(dispatcher: &Dispatcher, chain: Arc<EmbeddedChain>) -> Result<()
                         format!("must be 1..{MAX_DEV_MINE}, got {blocks}"),
                     ));
                 }
-                let text: String = p.require("address")?;
+                let text: String = match (p.get::<String>("address")?, &wallet) {
+                    (Some(t), _) => t,
+                    (None, Some(w)) => w
+                        .new_address(crate::wallet::AddrKind::P2tr)
+                        .await
+                        .map_err(|e| RpcError::internal(format!("wallet address: {e}")))?
+                        .to_string(),
+                    (None, None) => {
+                        return Err(RpcError::invalid_param(
+                            "address",
+                            "missing required parameter (no wallet to pay)",
+                        ));
+                    }
+                };
                 let address = bitcoin::Address::from_str(&text)
                     .map_err(|e| {
                         RpcError::invalid_param(

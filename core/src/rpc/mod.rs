@@ -15,6 +15,7 @@ pub mod methods;
 pub mod params;
 pub mod peers;
 pub mod unix;
+pub mod wallet;
 
 use std::collections::BTreeMap;
 use std::future::Future;

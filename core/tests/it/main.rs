@@ -16,4 +16,5 @@ mod rpc_errors;
 mod store;
 mod support;
 mod transport;
+mod wallet;
 mod wire;

@@ -621,3 +621,125 @@ fn follows_1000_blocks() {
         (after.requests - before.requests) as f64 / 20.0
     );
 }
+
+/// `listfunds` outputs of `node` paying exactly `sat` with `status`.
+fn has_output(node: &Node, sat: u64, status: &str) -> bool {
+    node.ok("listfunds", json!({}))["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .any(|o| o["amount_msat"].as_u64() == Some(sat * 1000) && o["status"] == status)
+}
+
+/// Poll `cond` for up to 20 s; fail with `what` and the node's log.
+fn wait_for(node: &Node, what: &str, cond: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !cond() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}; log:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn wallet_on_the_bitcoind_backend_deposits_reorgs_and_withdraws() {
+    let tmp_a = tempfile::tempdir().expect("tempdir");
+    let tmp_b = tempfile::tempdir().expect("tempdir");
+    let served = Served::start(tmp_a.path());
+    let a = &served.node;
+    let url = served.url();
+    let cookie = served.cookie();
+    let b = Node::start_with(
+        tmp_b.path(),
+        &[
+            "--chain-backend",
+            "bitcoind",
+            "--bitcoind-url",
+            &url,
+            "--bitcoind-cookie",
+            cookie.to_str().expect("utf-8 path"),
+            "--bitcoind-poll-ms",
+            "100",
+        ],
+    );
+
+    // A funds itself; B follows the chain.
+    a.ok("dev-mine", json!({"blocks": 101}));
+    wait_for(&b, "B at height 101", || {
+        b.ok("getinfo", json!({}))["blockheight"] == 101
+    });
+
+    // A pays B: B sees it in Core's mempool, then confirmed.
+    let b_addr = b.ok("newaddr", json!({}))["p2tr"]
+        .as_str()
+        .expect("p2tr")
+        .to_string();
+    let sent = a.ok(
+        "withdraw",
+        json!({"destination": b_addr, "satoshi": 1_000_000, "feerate": "2000perkw"}),
+    );
+    let txid = sent["txid"].as_str().expect("txid").to_string();
+    wait_for(&b, "the deposit unconfirmed", || {
+        has_output(&b, 1_000_000, "unconfirmed")
+    });
+    let mined = a.ok("dev-mine", json!({"blocks": 1}));
+    let block = mined["blockhashes"][0].as_str().expect("hash").to_string();
+    wait_for(&b, "the deposit confirmed", || {
+        has_output(&b, 1_000_000, "confirmed")
+    });
+
+    // A reorg on A drops the block: the deposit is unconfirmed again (back in
+    // the mempool), then confirmed on the new branch.
+    a.ok("dev-invalidateblock", json!({"blockhash": block}));
+    wait_for(&b, "the deposit back to unconfirmed", || {
+        has_output(&b, 1_000_000, "unconfirmed")
+    });
+    a.ok("dev-mine", json!({"blocks": 2}));
+    wait_for(&b, "the deposit confirmed after the reorg", || {
+        has_output(&b, 1_000_000, "confirmed") && b.ok("getinfo", json!({}))["blockheight"] == 103
+    });
+    let funds = b.ok("listfunds", json!({}));
+    let outs = funds["outputs"].as_array().expect("outputs");
+    assert_eq!(outs.len(), 1, "exactly the one deposit: {funds}");
+    assert_eq!(outs[0]["txid"], json!(txid));
+
+    // B withdraws back to A through Core's sendrawtransaction; A mines it.
+    let a_addr = a.ok("newaddr", json!({"addresstype": "bech32"}))["bech32"]
+        .as_str()
+        .expect("bech32")
+        .to_string();
+    let back = b.ok(
+        "withdraw",
+        json!({"destination": a_addr, "satoshi": 400_000, "feerate": "1000perkw"}),
+    );
+    let back_txid = back["txid"].as_str().expect("txid").to_string();
+    wait_for(a, "A sees B's withdrawal unconfirmed", || {
+        has_output(a, 400_000, "unconfirmed")
+    });
+    a.ok("dev-mine", json!({"blocks": 1}));
+    wait_for(a, "A sees B's withdrawal confirmed", || {
+        has_output(a, 400_000, "confirmed")
+    });
+    wait_for(&b, "B's change confirmed", || {
+        let funds = b.ok("listfunds", json!({}));
+        let outs = funds["outputs"].as_array().expect("outputs").clone();
+        outs.len() == 1 && outs[0]["txid"] == json!(back_txid) && outs[0]["status"] == "confirmed"
+    });
+    let change = b.ok("listfunds", json!({}))["outputs"][0]["amount_msat"]
+        .as_u64()
+        .expect("msat")
+        / 1000;
+    let tx = served
+        .rpc()
+        .ok("getrawtransaction", json!([back_txid, true]));
+    let vsize = tx["vsize"].as_u64().expect("vsize");
+    let fee = 1_000_000 - 400_000 - change;
+    // 1000 perkw = 4 sat/vB.
+    assert!(
+        fee.abs_diff(vsize * 4) <= 2,
+        "fee {fee} for vsize {vsize} at 4 sat/vB"
+    );
+}

@@ -25,6 +25,7 @@
 
 pub mod address;
 pub mod asset;
+pub mod commitment;
 pub mod encoding;
 pub mod mssmt;
 pub mod tapscript;

@@ -7,6 +7,7 @@
 mod address_vectors;
 mod asset_props;
 mod asset_vectors;
+mod commitment_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;

@@ -7,8 +7,7 @@ use bitcoin::key::XOnlyPublicKey;
 use super::proof::walk_with_children;
 use super::{
     AssetProof, CommitmentError, Proof, TAP_COMMITMENT_V0, TAP_COMMITMENT_V2, TaprootAssetProof,
-    asset_commitment_root, asset_keys, commitment_output_key, tap_commitment_leaf,
-    tap_leaf_script,
+    asset_commitment_root, asset_keys, commitment_output_key, tap_commitment_leaf, tap_leaf_script,
 };
 use crate::asset::{Asset, AssetId, SerializedKey};
 use crate::encoding::UnknownOddTypes;

@@ -16,6 +16,7 @@ use bitcoin::taproot::{LeafVersion, TapLeafHash, TapNodeHash};
 use sha2::{Digest, Sha256};
 
 pub use builder::{AssetCommitment, TapCommitment};
+pub(crate) use proof::ProofBuilder;
 pub use proof::{AssetProof, Proof, TaprootAssetProof};
 
 use crate::asset::{Asset, AssetId, SerializedKey};

@@ -91,9 +91,7 @@ impl AssetProof {
                     k.copy_from_slice(rec.value);
                     tap_key = Some(k);
                 }
-                T_ASSET_MSSMT_PROOF => {
-                    proof = Some(decode_mssmt_proof("asset proof", rec.value)?)
-                }
+                T_ASSET_MSSMT_PROOF => proof = Some(decode_mssmt_proof("asset proof", rec.value)?),
                 _ => keep_unknown(&mut unknown, rec)?,
             }
         }
@@ -130,7 +128,9 @@ impl TaprootAssetProof {
             }
         }
         Ok(Self {
-            proof: proof.ok_or(DecodeError::MissingRecord("taproot asset proof mssmt proof"))?,
+            proof: proof.ok_or(DecodeError::MissingRecord(
+                "taproot asset proof mssmt proof",
+            ))?,
             version: version.ok_or(DecodeError::MissingRecord("taproot asset proof version"))?,
             unknown_odd_types: unknown,
         })

@@ -7,8 +7,7 @@ use lumen_plugin_taproot_assets::asset::testvec::TestAsset;
 use lumen_plugin_taproot_assets::asset::{Asset, SerializedKey};
 use lumen_plugin_taproot_assets::commitment::{
     self, AssetProof, CommitmentError, Proof, TapCommitment, TaprootAssetProof, asset_keys,
-    commitment_output_key, is_tap_commitment_script, taproot_assets_marker,
-    taproot_assets_v2_tag,
+    commitment_output_key, is_tap_commitment_script, taproot_assets_marker, taproot_assets_v2_tag,
 };
 use lumen_plugin_taproot_assets::encoding::UnknownOddTypes;
 use lumen_plugin_taproot_assets::mssmt::Proof as SmtProof;
@@ -54,7 +53,10 @@ fn commitment_proof_from_json(cp: &Value) -> Proof {
 
 fn p2tr_key(tx: &Transaction, idx: usize) -> [u8; 32] {
     let spk = tx.output[idx].script_pubkey.as_bytes();
-    assert!(spk.len() == 34 && spk[0] == 0x51 && spk[1] == 0x20, "P2TR output");
+    assert!(
+        spk.len() == 34 && spk[0] == 0x51 && spk[1] == 0x20,
+        "P2TR output"
+    );
     spk[2..].try_into().unwrap()
 }
 
@@ -157,7 +159,9 @@ fn tweak_key(seed: u8) -> SerializedKey {
 
 #[test]
 fn build_prove_derive_roundtrip() {
-    let assets: Vec<Asset> = (1..=4).map(|i| sample_asset(i, 100 * u64::from(i), 1)).collect();
+    let assets: Vec<Asset> = (1..=4)
+        .map(|i| sample_asset(i, 100 * u64::from(i), 1))
+        .collect();
     let internal = tweak_key(42);
     for version in 0..=2u8 {
         let tc = match TapCommitment::from_assets(version, &assets) {
@@ -186,7 +190,10 @@ fn build_prove_derive_roundtrip() {
         let proof = tc.prove(&absent).unwrap();
         assert!(proof.asset_proof.is_some());
         assert_eq!(
-            proof.derive_by_asset_exclusion(&ac_key, &tap_key).unwrap().0,
+            proof
+                .derive_by_asset_exclusion(&ac_key, &tap_key)
+                .unwrap()
+                .0,
             root
         );
         // ...and it is not an inclusion proof.
@@ -198,7 +205,10 @@ fn build_prove_derive_roundtrip() {
         let proof = tc.prove(&other).unwrap();
         assert!(proof.asset_proof.is_none());
         assert_eq!(
-            proof.derive_by_asset_exclusion(&ac_key, &tap_key).unwrap().0,
+            proof
+                .derive_by_asset_exclusion(&ac_key, &tap_key)
+                .unwrap()
+                .0,
             root
         );
     }

@@ -11,3 +11,4 @@ mod commitment_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod proof_vectors;

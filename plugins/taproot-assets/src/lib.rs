@@ -16,19 +16,12 @@
 //!   burn keys; plus tapd's JSON test-vector shapes.
 //! * [`address`]: tap addresses V0–V2 (TLV payload, bech32m without the
 //!   90-character limit, HRPs per network); [`tapscript`] sibling preimages.
-//! * [`commitment`]: asset commitments and TapCommitments (V0–V2), the
-//!   73-byte tapscript leaf, siblings, anchor output keys, and commitment
-//!   proofs that derive the outer root from an asset or an absent key.
-//! * [`proof`]: the proof TLV (`TAPP`), Taproot/tapscript proofs, tx merkle
-//!   proofs, meta and group key reveals, proof files (`TAPF`, hash chain)
-//!   and a verifier in tapd's order behind a [`proof::ChainView`].
 //!
 //! Not implemented yet: deriving an address's on-chain output key, V2
-//! unique script keys, group witnesses, the asset VM (so proof
-//! verification does not check state transitions or ownership challenge
-//! witnesses, and refuses V1 transfer proofs' STXO checks), vPSBTs,
-//! universe sync, minting, transfers and asset channels. The MS-SMT has
-//! no persistent store. The node does not load this plugin today.
+//! unique script keys, group key reveals and group witnesses, asset and
+//! TapCommitments, proofs and proof files, the VM, vPSBTs, universe sync,
+//! minting, transfers and asset channels. The MS-SMT has no persistent
+//! store. The node does not load this plugin today.
 
 pub mod address;
 pub mod asset;

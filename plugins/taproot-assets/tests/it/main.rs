@@ -12,3 +12,4 @@ mod common;
 mod mssmt_props;
 mod mssmt_vectors;
 mod proof_vectors;
+mod tapinspect_cli;

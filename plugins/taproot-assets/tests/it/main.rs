@@ -11,5 +11,6 @@ mod commitment_vectors;
 mod common;
 mod mssmt_props;
 mod mssmt_vectors;
+mod proof_props;
 mod proof_vectors;
 mod tapinspect_cli;

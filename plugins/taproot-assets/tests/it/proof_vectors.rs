@@ -381,3 +381,46 @@ fn merkle_proof_decode_limits() {
         TxMerkleProof::default()
     );
 }
+
+/// Timing of `proof-file.hex` decode + verification (run with
+/// `--ignored --nocapture`, in release for meaningful numbers).
+#[test]
+#[ignore = "measurement; run explicitly"]
+fn proof_file_verify_timing() {
+    use std::time::Instant;
+    let Some(bytes) = load_hex("proof/proof-file.hex") else {
+        return;
+    };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let rounds = 200u32;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let f = File::decode(&bytes).unwrap();
+        assert_eq!(f.decode_proofs().unwrap().len(), 3);
+    }
+    let decode = t.elapsed() / rounds;
+    let file = File::decode(&bytes).unwrap();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        assert_eq!(verify_file(&file, &HeaderPowOnly).unwrap().len(), 3);
+    }
+    let verify = t.elapsed() / rounds;
+    let Some(big) = load_hex("proof/proof-invalid-json-meta-reveal.hex") else {
+        return;
+    };
+    let t = Instant::now();
+    for _ in 0..20 {
+        let _ = Proof::decode(&big).unwrap();
+    }
+    let big_decode = t.elapsed() / 20;
+    println!(
+        "proof-file.hex [{profile}] ({} bytes, 3 proofs): decode+hash chain+proof decode {decode:?}, verify_file {verify:?} ({:.0} files/s); {}-byte proof decode {big_decode:?}",
+        bytes.len(),
+        1.0 / verify.as_secs_f64(),
+        big.len()
+    );
+}

@@ -75,6 +75,9 @@ pub enum CommitmentError {
     /// An internal key that is not a valid point.
     #[error("commitment: invalid internal key")]
     InvalidInternalKey,
+    /// A split commitment that does not verify.
+    #[error("commitment: invalid split commitment: {0}")]
+    InvalidSplit(&'static str),
     /// A proof lacks the asset proof needed for inclusion.
     #[error("commitment: missing asset proof")]
     MissingAssetProof,
@@ -108,6 +111,60 @@ pub fn asset_keys(asset: &Asset) -> ([u8; 32], [u8; 32]) {
         asset_commitment_key(&id, &asset.script_key, asset.group_key.is_some()),
         tap_commitment_key(&id, asset.group_key.as_ref()),
     )
+}
+
+/// Key of a split asset in its split commitment tree: SHA256(u32 BE
+/// anchor output index ‖ asset ID ‖ x-only script key).
+pub fn split_commitment_key(
+    output_index: u32,
+    id: &AssetId,
+    script_key: &SerializedKey,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(output_index.to_be_bytes());
+    h.update(id.0);
+    h.update(script_key.x_only());
+    h.finalize().into()
+}
+
+/// Checks a split asset's split commitment: its proof, from the split
+/// leaf (the asset without the split commitment, with the root's lock
+/// times), must reach the root asset's split commitment root. `Ok(false)`
+/// if the asset carries no split commitment.
+pub fn verify_split_commitment(
+    split_asset: &Asset,
+    output_index: u32,
+) -> Result<bool, CommitmentError> {
+    let Some(sc) = split_asset
+        .prev_witnesses
+        .first()
+        .and_then(|w| w.split_commitment.as_ref())
+    else {
+        return Ok(false);
+    };
+    let root = sc
+        .root_asset
+        .split_commitment_root
+        .ok_or(CommitmentError::InvalidSplit(
+            "root asset has no split commitment root",
+        ))?;
+    let mut leaf_asset = split_asset.clone();
+    if let Some(w) = leaf_asset.prev_witnesses.first_mut() {
+        w.split_commitment = None;
+    }
+    leaf_asset.lock_time = sc.root_asset.lock_time;
+    leaf_asset.relative_lock_time = sc.root_asset.relative_lock_time;
+    let key = split_commitment_key(output_index, &split_asset.id(), &split_asset.script_key);
+    let derived = sc
+        .proof
+        .root(&key, &leaf_asset.leaf()?)
+        .map_err(|e| CommitmentError::Tree(e.to_string()))?;
+    if derived != root {
+        return Err(CommitmentError::InvalidSplit(
+            "split proof does not reach the root asset's split commitment root",
+        ));
+    }
+    Ok(true)
 }
 
 /// The "AC-root": SHA256(tap key ‖ left child hash ‖ right child hash ‖

@@ -2,7 +2,8 @@
 //! chain facts come from a [`ChainView`].
 //!
 //! Checked: version, header (via the view) and tx merkle proof, prev_out
-//! chaining, inclusion, split root, exclusion of every other P2TR output,
+//! chaining, inclusion, split root (its inclusion and the split asset's
+//! split commitment proof), exclusion of every other P2TR output,
 //! genesis and meta reveals, group key reveals. **Not** checked here: the
 //! state transition itself (the asset VM: witnesses, non-inflation) and
 //! ownership challenge witnesses, which need the VM; STXO proofs of V1
@@ -17,6 +18,7 @@ use super::meta::MetaError;
 use super::taproot::{TaprootProof, TaprootProofError, p2tr_output_key};
 use super::{File, PROOF_V0, PROOF_V1, Proof};
 use crate::asset::{Asset, AssetId, PrevId, SerializedKey, VERSION_V0, VERSION_V1};
+use crate::commitment;
 use crate::encoding::DecodeError;
 
 /// What the verifier needs to know about the chain.
@@ -227,6 +229,8 @@ pub fn verify_proof(
             .as_ref()
             .ok_or_else(|| VerifyError::InvalidSplitRootProof("missing".into()))?;
         check_inclusion(p, srp, &sc.root_asset).map_err(VerifyError::InvalidSplitRootProof)?;
+        commitment::verify_split_commitment(&p.asset, p.inclusion_proof.output_index)
+            .map_err(|e| VerifyError::InvalidSplitRootProof(e.to_string()))?;
     }
 
     // 4. Exclusion for every other P2TR output.

@@ -424,3 +424,47 @@ fn proof_file_verify_timing() {
         big.len()
     );
 }
+
+#[test]
+fn split_commitment_of_file_split_verifies() {
+    use lumen_plugin_taproot_assets::commitment::{CommitmentError, verify_split_commitment};
+    let Some(bytes) = load_hex("proof/proof-file.hex") else {
+        return;
+    };
+    let proofs = File::decode(&bytes).unwrap().decode_proofs().unwrap();
+    // The genesis proof's asset has no split commitment.
+    assert!(!verify_split_commitment(&proofs[0].asset, 0).unwrap());
+    let split = &proofs[1];
+    let idx = split.inclusion_proof.output_index;
+    assert!(verify_split_commitment(&split.asset, idx).unwrap());
+    // The key binds the anchor output index and the amount is summed.
+    assert!(matches!(
+        verify_split_commitment(&split.asset, idx + 1),
+        Err(CommitmentError::InvalidSplit(_))
+    ));
+    let mut bad = split.asset.clone();
+    bad.amount -= 1;
+    assert!(verify_split_commitment(&bad, idx).is_err());
+    // And verification of a file with such a split fails at step 3.
+    let mut p1 = split.clone();
+    let sc = p1.asset.prev_witnesses[0]
+        .split_commitment
+        .as_mut()
+        .unwrap();
+    sc.proof.nodes[255].hash.0[0] ^= 1;
+    let tampered = File::from_proofs(
+        0,
+        vec![
+            File::decode(&bytes).unwrap().proofs[0].proof_bytes.clone(),
+            p1.encode(),
+        ],
+    );
+    let err = verify_file(&tampered, &HeaderPowOnly).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::InvalidSplitRootProof(_) | VerifyError::InvalidInclusionProof(_)
+        ),
+        "{err:?}"
+    );
+}

@@ -468,3 +468,77 @@ fn split_commitment_of_file_split_verifies() {
         "{err:?}"
     );
 }
+
+/// tapd ships no proof error vectors; these are the error categories its
+/// TLV decoder produces, checked on edits of a real proof.
+#[test]
+fn proof_decode_error_categories() {
+    let Some(bytes) = load_hex("proof/proof.hex") else {
+        return;
+    };
+    let p = Proof::decode(&bytes).unwrap();
+    let stream = &bytes[4..];
+
+    // Bad magic.
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    assert!(matches!(
+        Proof::decode(&bad),
+        Err(DecodeError::InvalidValue {
+            field: "proof magic",
+            ..
+        })
+    ));
+    // Truncated.
+    assert!(matches!(
+        Proof::decode(&bytes[..bytes.len() - 3]),
+        Err(DecodeError::UnexpectedEof(_))
+    ));
+    // An unknown even type is refused, an unknown odd type is kept and
+    // written back in order.
+    let mut even = bytes.clone();
+    even.extend_from_slice(&[0xfd, 0x7a, 0x68, 0x01, 0x00]); // type 31336
+    assert_eq!(
+        Proof::decode(&even),
+        Err(DecodeError::UnknownEvenType(31336))
+    );
+    let mut odd = bytes.clone();
+    odd.extend_from_slice(&[0xfd, 0x7a, 0x69, 0x02, 0xbe, 0xef]); // type 31337
+    let po = Proof::decode(&odd).unwrap();
+    assert_eq!(po.unknown_odd_types.get(&31337), Some(&vec![0xbe, 0xef]));
+    assert_eq!(po.encode(), odd);
+    // Records out of order: move the version record (type 0) to the end.
+    let first_len = 2 + usize::from(stream[1]);
+    let mut reordered = b"TAPP".to_vec();
+    reordered.extend_from_slice(&stream[first_len..]);
+    reordered.extend_from_slice(&stream[..first_len]);
+    assert!(matches!(
+        Proof::decode(&reordered),
+        Err(DecodeError::StreamNotCanonical { .. })
+    ));
+    // A missing mandatory record.
+    let mut no_version = b"TAPP".to_vec();
+    no_version.extend_from_slice(&stream[first_len..]);
+    assert_eq!(
+        Proof::decode(&no_version),
+        Err(DecodeError::MissingRecord("proof version"))
+    );
+    // A wrong fixed length (block height as 3 bytes).
+    let mut q = p.clone();
+    q.unknown_odd_types.clear();
+    let enc = q.encode();
+    let pos = enc
+        .windows(6)
+        .rposition(|w| w == [22, 4, 0, 0, 0, 0])
+        .unwrap();
+    let mut short = enc[..pos].to_vec();
+    short.extend_from_slice(&[22, 3, 0, 0, 0]);
+    short.extend_from_slice(&enc[pos + 6..]);
+    assert!(matches!(
+        Proof::decode(&short),
+        Err(DecodeError::InvalidLength {
+            field: "block height",
+            ..
+        })
+    ));
+}

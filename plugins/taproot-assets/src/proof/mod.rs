@@ -26,7 +26,10 @@ pub use taproot::{
     CommitmentProof, TaprootProof, TaprootProofError, TapscriptProof, p2tr_output_key,
 };
 pub use tx::{MERKLE_PROOF_MAX_NODES, TxMerkleProof};
-pub use verify::{ChainView, HeaderPowOnly, VerifiedProof, VerifyError, verify_file, verify_proof};
+pub use verify::{
+    ChainView, HeaderPowOnly, MAX_INPUT_NESTING, VerifiedProof, VerifyError, verify_file,
+    verify_proof,
+};
 
 use crate::asset::{Asset, Genesis, MAX_WITNESS_ITEMS, SerializedKey, Witness};
 use crate::asset::{read_outpoint, write_outpoint};

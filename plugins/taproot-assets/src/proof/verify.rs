@@ -4,7 +4,8 @@
 //! Checked: version, header (via the view) and tx merkle proof, prev_out
 //! chaining, inclusion, split root (its inclusion and the split asset's
 //! split commitment proof), exclusion of every other P2TR output,
-//! genesis and meta reveals, group key reveals. **Not** checked here: the
+//! genesis and meta reveals, group key reveals, additional input files
+//! (each verified and spent by the asset). **Not** checked here: the
 //! state transition itself (the asset VM: witnesses, non-inflation) and
 //! ownership challenge witnesses, which need the VM; STXO proofs of V1
 //! transfer proofs are refused as unsupported rather than skipped.
@@ -99,6 +100,15 @@ pub enum VerifyError {
     /// A proof feature this verifier does not implement.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+    /// An additional input file fails verification, nests too deeply, or
+    /// is not spent by the asset.
+    #[error("invalid additional input {index}: {reason}")]
+    InvalidAdditionalInput {
+        /// Index in the proof's additional inputs.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
     /// A proof file with no proofs.
     #[error("proof file is empty")]
     EmptyFile,
@@ -172,6 +182,19 @@ pub fn verify_proof(
     prev: Option<&VerifiedProof>,
     known_groups: &BTreeSet<SerializedKey>,
     chain: &dyn ChainView,
+) -> Result<VerifiedProof, VerifyError> {
+    verify_proof_depth(p, prev, known_groups, chain, 0)
+}
+
+/// How deeply additional-input files may nest (DoS guard).
+pub const MAX_INPUT_NESTING: usize = 8;
+
+fn verify_proof_depth(
+    p: &Proof,
+    prev: Option<&VerifiedProof>,
+    known_groups: &BTreeSet<SerializedKey>,
+    chain: &dyn ChainView,
+    depth: usize,
 ) -> Result<VerifiedProof, VerifyError> {
     // 0. Versions.
     if p.version != PROOF_V0 && p.version != PROOF_V1 {
@@ -313,6 +336,25 @@ pub fn verify_proof(
         }
     }
 
+    // Additional inputs: each file verifies on its own and ends at an
+    // outpoint the asset (or its split root) spends.
+    let spent: Vec<OutPoint> = split_root
+        .map_or(&p.asset.prev_witnesses, |sc| &sc.root_asset.prev_witnesses)
+        .iter()
+        .filter_map(|w| w.prev_id.as_ref().map(|id| id.out_point))
+        .collect();
+    for (index, file) in p.additional_inputs.iter().enumerate() {
+        let bad = |reason: String| VerifyError::InvalidAdditionalInput { index, reason };
+        if depth >= MAX_INPUT_NESTING {
+            return Err(bad("additional inputs nest too deeply".into()));
+        }
+        let verified = verify_file_depth(file, chain, depth + 1).map_err(|e| bad(e.to_string()))?;
+        let last = verified.last().ok_or_else(|| bad("empty file".into()))?;
+        if !spent.contains(&last.outpoint) {
+            return Err(bad("its outpoint is not spent by the asset".into()));
+        }
+    }
+
     // 6. Group key.
     if let Some(gk) = &p.asset.group_key {
         match &p.group_key_reveal {
@@ -354,6 +396,14 @@ pub fn verify_proof(
 /// Verifies every proof of a file in order (the hash chain was checked when
 /// the file was decoded). Returns what each proof established.
 pub fn verify_file(file: &File, chain: &dyn ChainView) -> Result<Vec<VerifiedProof>, VerifyError> {
+    verify_file_depth(file, chain, 0)
+}
+
+fn verify_file_depth(
+    file: &File,
+    chain: &dyn ChainView,
+    depth: usize,
+) -> Result<Vec<VerifiedProof>, VerifyError> {
     if file.proofs.is_empty() {
         return Err(VerifyError::EmptyFile);
     }
@@ -362,7 +412,7 @@ pub fn verify_file(file: &File, chain: &dyn ChainView) -> Result<Vec<VerifiedPro
     for (index, hp) in file.proofs.iter().enumerate() {
         let p = Proof::decode(&hp.proof_bytes)
             .map_err(|source| VerifyError::Decode { index, source })?;
-        let v = verify_proof(&p, out.last(), &groups, chain)?;
+        let v = verify_proof_depth(&p, out.last(), &groups, chain, depth)?;
         if let Some(gk) = v.group_key {
             groups.insert(gk);
         }

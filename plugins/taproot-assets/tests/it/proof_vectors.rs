@@ -542,3 +542,44 @@ fn proof_decode_error_categories() {
         })
     ));
 }
+
+#[test]
+fn additional_input_files_are_verified() {
+    let Some(bytes) = load_hex("proof/proof-file.hex") else {
+        return;
+    };
+    let file = File::decode(&bytes).unwrap();
+    let proofs = file.decode_proofs().unwrap();
+    let genesis_file = File::from_proofs(0, vec![file.proofs[0].proof_bytes.clone()]);
+    // The split spends the genesis outpoint: attaching the genesis file as
+    // an additional input verifies.
+    let mut p1 = proofs[1].clone();
+    p1.additional_inputs = vec![genesis_file.clone()];
+    let ok = File::from_proofs(0, vec![file.proofs[0].proof_bytes.clone(), p1.encode()]);
+    assert_eq!(verify_file(&ok, &HeaderPowOnly).unwrap().len(), 2);
+    // A file whose final outpoint the asset does not spend is refused.
+    let mut p2 = proofs[2].clone();
+    p2.additional_inputs = vec![genesis_file];
+    let chain = File::from_proofs(
+        0,
+        vec![
+            file.proofs[0].proof_bytes.clone(),
+            file.proofs[1].proof_bytes.clone(),
+            p2.encode(),
+        ],
+    );
+    assert!(matches!(
+        verify_file(&chain, &HeaderPowOnly),
+        Err(VerifyError::InvalidAdditionalInput { index: 0, .. })
+    ));
+    // An additional input that does not verify is refused.
+    let mut broken = proofs[0].clone();
+    broken.asset.amount += 1;
+    let mut p1 = proofs[1].clone();
+    p1.additional_inputs = vec![File::from_proofs(0, vec![broken.encode()])];
+    let bad = File::from_proofs(0, vec![file.proofs[0].proof_bytes.clone(), p1.encode()]);
+    assert!(matches!(
+        verify_file(&bad, &HeaderPowOnly),
+        Err(VerifyError::InvalidAdditionalInput { index: 0, .. })
+    ));
+}

@@ -9,6 +9,7 @@
 mod file;
 mod group;
 mod meta;
+mod stxo;
 mod taproot;
 mod tx;
 mod verify;
@@ -22,6 +23,7 @@ pub use group::{GroupKeyReveal, GroupRevealError};
 pub use meta::{
     MAX_DECIMAL_DISPLAY, META_DATA_MAX_SIZE, META_JSON, META_OPAQUE, MetaError, MetaReveal,
 };
+pub use stxo::{collect_stxo, stxo_asset, verify_stxo_set};
 pub use taproot::{
     CommitmentProof, TaprootProof, TaprootProofError, TapscriptProof, p2tr_output_key,
 };

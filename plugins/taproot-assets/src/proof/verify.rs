@@ -7,8 +7,9 @@
 //! genesis and meta reveals, group key reveals, additional input files
 //! (each verified and spent by the asset). **Not** checked here: the
 //! state transition itself (the asset VM: witnesses, non-inflation) and
-//! ownership challenge witnesses, which need the VM; STXO proofs of V1
-//! transfer proofs are refused as unsupported rather than skipped.
+//! ownership challenge witnesses, which need the VM. STXO proofs are
+//! checked for V1 transfer proofs (V0 proofs may carry them; like tapd,
+//! they are ignored there).
 
 use std::collections::BTreeSet;
 
@@ -16,6 +17,7 @@ use bitcoin::OutPoint;
 use bitcoin::block::Header;
 
 use super::meta::MetaError;
+use super::stxo::{collect_stxo, verify_stxo_set};
 use super::taproot::{TaprootProof, TaprootProofError, p2tr_output_key};
 use super::{File, PROOF_V0, PROOF_V1, Proof};
 use crate::asset::{Asset, AssetId, PrevId, SerializedKey, VERSION_V0, VERSION_V1};
@@ -94,6 +96,9 @@ pub enum VerifyError {
     /// Group key reveal missing or not deriving the group key.
     #[error("invalid group key reveal: {0}")]
     InvalidGroupKeyReveal(String),
+    /// An STXO proof of a V1 transfer proof is missing or invalid.
+    #[error("invalid STXO proof: {0}")]
+    InvalidStxoProof(String),
     /// The asset does not spend the previous proof's asset.
     #[error("asset does not spend the previous proof's outpoint")]
     MissingPrevInput,
@@ -258,9 +263,17 @@ fn verify_proof_depth(
 
     // 4. Exclusion for every other P2TR output.
     if p.version == PROOF_V1 && !genesis {
-        return Err(VerifyError::Unsupported(
-            "STXO proofs of v1 transfer proofs",
-        ));
+        // V1 transfer proofs: each input's STXO marker is included in the
+        // asset's output and excluded from every other commitment output.
+        let stxos = collect_stxo(&p.asset).map_err(VerifyError::InvalidStxoProof)?;
+        verify_stxo_set(&p.anchor_tx, &p.inclusion_proof, &stxos, true)
+            .map_err(VerifyError::InvalidStxoProof)?;
+        for e in &p.exclusion_proofs {
+            if e.commitment_proof.is_some() {
+                verify_stxo_set(&p.anchor_tx, e, &stxos, false)
+                    .map_err(VerifyError::InvalidStxoProof)?;
+            }
+        }
     }
     for (idx, out) in p.anchor_tx.output.iter().enumerate() {
         let idx = idx as u32;
@@ -294,6 +307,12 @@ fn verify_proof_depth(
             .ok_or(VerifyError::InvalidGenesisReveal(
                 "missing for genesis asset",
             ))?;
+        if reveal.first_prev_out != p.prev_out {
+            return Err(VerifyError::InvalidGenesisReveal("prev out mismatch"));
+        }
+        if reveal.output_index != p.inclusion_proof.output_index {
+            return Err(VerifyError::InvalidGenesisReveal("output index mismatch"));
+        }
         if reveal.id() != p.asset.id() {
             return Err(VerifyError::InvalidGenesisReveal("does not match asset id"));
         }

@@ -583,3 +583,112 @@ fn additional_input_files_are_verified() {
         Err(VerifyError::InvalidAdditionalInput { index: 0, .. })
     ));
 }
+
+/// proof.hex (a V0 split proof) carries STXO proofs and alt leaves: the
+/// marker of the root's input is its burn key, and the STXO proofs prove
+/// it included in the asset's output and excluded from the other one.
+#[test]
+fn stxo_proofs_of_regtest_proof() {
+    use lumen_plugin_taproot_assets::proof::{collect_stxo, verify_stxo_set};
+    let Some(bytes) = load_hex("proof/proof.hex") else {
+        return;
+    };
+    let p = Proof::decode(&bytes).unwrap();
+    let stxos = collect_stxo(&p.asset).unwrap();
+    assert_eq!(stxos.len(), 1);
+    let cp = p.inclusion_proof.commitment_proof.as_ref().unwrap();
+    assert_eq!(cp.stxo_proofs.len(), 1);
+    assert_eq!(cp.stxo_proofs[0].0, stxos[0].0);
+    // The alt leaves of the proof are the same markers (and one more).
+    assert!(p.alt_leaves.iter().any(|a| a.script_key == stxos[0].0));
+    verify_stxo_set(&p.anchor_tx, &p.inclusion_proof, &stxos, true).unwrap();
+    let with_commitment: Vec<_> = p
+        .exclusion_proofs
+        .iter()
+        .filter(|e| e.commitment_proof.is_some())
+        .collect();
+    assert!(!with_commitment.is_empty());
+    for e in with_commitment {
+        verify_stxo_set(&p.anchor_tx, e, &stxos, false).unwrap();
+        // An exclusion proof does not pass as an inclusion proof.
+        assert!(verify_stxo_set(&p.anchor_tx, e, &stxos, true).is_err());
+    }
+    // Inclusion requires every marker; a marker nobody committed fails.
+    let mut more = stxos.clone();
+    let mut other = stxos[0].1.clone();
+    other.script_key = p.asset.script_key;
+    more.push((other.script_key, other));
+    assert!(verify_stxo_set(&p.anchor_tx, &p.inclusion_proof, &more, true).is_err());
+    // The verifier requires STXO proofs for V1 transfer proofs: the file's
+    // last proof carries none, so as V1 it fails exactly there.
+    let Some(fbytes) = load_hex("proof/proof-file.hex") else {
+        return;
+    };
+    let file = File::decode(&fbytes).unwrap();
+    let proofs = file.decode_proofs().unwrap();
+    let mut v1 = proofs[2].clone();
+    v1.version = 1;
+    let rechained = File::from_proofs(
+        0,
+        vec![
+            file.proofs[0].proof_bytes.clone(),
+            file.proofs[1].proof_bytes.clone(),
+            v1.encode(),
+        ],
+    );
+    let err = verify_file(&rechained, &HeaderPowOnly).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::InvalidStxoProof(m) if m.contains("missing")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn genesis_reveal_checks() {
+    let Some(bytes) = load_hex("proof/proof-file.hex") else {
+        return;
+    };
+    let proofs = File::decode(&bytes).unwrap().decode_proofs().unwrap();
+    let none = BTreeSet::new();
+    let g = &proofs[0];
+    verify_proof(g, None, &none, &HeaderPowOnly).unwrap();
+    let mut p = g.clone();
+    p.genesis_reveal = None;
+    assert!(matches!(
+        verify_proof(&p, None, &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidGenesisReveal(_))
+    ));
+    let mut p = g.clone();
+    p.genesis_reveal.as_mut().unwrap().tag.push(b'x');
+    assert_eq!(
+        verify_proof(&p, None, &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidGenesisReveal("does not match asset id"))
+    );
+    let mut p = g.clone();
+    p.genesis_reveal.as_mut().unwrap().output_index += 1;
+    assert!(matches!(
+        verify_proof(&p, None, &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidGenesisReveal(_))
+    ));
+    // The meta reveal must hash to the genesis meta hash.
+    let mut p = g.clone();
+    p.meta_reveal.as_mut().unwrap().data.push(b'!');
+    assert!(matches!(
+        verify_proof(&p, None, &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidMetaReveal(_))
+    ));
+    let mut p = g.clone();
+    p.meta_reveal = None;
+    assert!(matches!(
+        verify_proof(&p, None, &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidMetaReveal(_))
+    ));
+    // Transfer proofs must not carry genesis data.
+    let mut t = proofs[1].clone();
+    t.genesis_reveal = g.genesis_reveal.clone();
+    let prev = verify_proof(g, None, &none, &HeaderPowOnly).unwrap();
+    assert!(matches!(
+        verify_proof(&t, Some(&prev), &none, &HeaderPowOnly),
+        Err(VerifyError::InvalidGenesisReveal("non-genesis asset"))
+    ));
+}

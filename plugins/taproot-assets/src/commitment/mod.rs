@@ -11,7 +11,7 @@ mod builder;
 mod proof;
 
 use bitcoin::hashes::Hash as _;
-use bitcoin::key::{Secp256k1, TapTweak as _, XOnlyPublicKey};
+use bitcoin::key::{TapTweak as _, XOnlyPublicKey};
 use bitcoin::taproot::{LeafVersion, TapLeafHash, TapNodeHash};
 use sha2::{Digest, Sha256};
 
@@ -274,8 +274,8 @@ pub fn anchor_output_key(
         .to_public_key()
         .ok_or(CommitmentError::InvalidInternalKey)?;
     let (x, _) = pk.x_only_public_key();
-    let secp = Secp256k1::verification_only();
-    let (tweaked, _) = x.tap_tweak(&secp, root);
+    // The global context: building one per call dominated verification.
+    let (tweaked, _) = x.tap_tweak(bitcoin::secp256k1::SECP256K1, root);
     Ok(tweaked.to_x_only_public_key())
 }
 

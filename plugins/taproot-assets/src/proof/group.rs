@@ -6,7 +6,7 @@
 //! subtree root). Decoders pick by length (≤ 65 bytes: V0).
 
 use bitcoin::hashes::Hash as _;
-use bitcoin::key::{Secp256k1, TapTweak as _};
+use bitcoin::key::TapTweak as _;
 use bitcoin::secp256k1::Scalar;
 use bitcoin::taproot::TapNodeHash;
 
@@ -148,7 +148,7 @@ impl GroupKeyReveal {
     /// root); that the V1 root really commits to the asset ID (its
     /// non-spendable leaf) is not checked here.
     pub fn group_key(&self, asset_id: &AssetId) -> Result<SerializedKey, GroupRevealError> {
-        let secp = Secp256k1::new();
+        let secp = bitcoin::secp256k1::SECP256K1;
         let (internal, root) = match self {
             Self::V0 {
                 raw_key,
@@ -160,7 +160,7 @@ impl GroupKeyReveal {
                 let tweak =
                     Scalar::from_be_bytes(asset_id.0).map_err(|_| GroupRevealError::Tweak)?;
                 let internal = raw
-                    .add_exp_tweak(&secp, &tweak)
+                    .add_exp_tweak(secp, &tweak)
                     .map_err(|_| GroupRevealError::Tweak)?;
                 (internal, *tapscript_root)
             }
@@ -176,7 +176,7 @@ impl GroupKeyReveal {
             ),
         };
         let (x, _) = internal.x_only_public_key();
-        let (tweaked, parity) = x.tap_tweak(&secp, root.map(TapNodeHash::from_byte_array));
+        let (tweaked, parity) = x.tap_tweak(secp, root.map(TapNodeHash::from_byte_array));
         let full = tweaked.to_x_only_public_key().public_key(parity);
         Ok(SerializedKey(full.serialize()))
     }

@@ -16,17 +16,30 @@
 //!   burn keys; plus tapd's JSON test-vector shapes.
 //! * [`address`]: tap addresses V0–V2 (TLV payload, bech32m without the
 //!   90-character limit, HRPs per network); [`tapscript`] sibling preimages.
+//! * [`commitment`]: AssetCommitment and TapCommitment (versions 0–2), the
+//!   tapscript commitment leaf, siblings, the anchor output key and
+//!   commitment proofs.
+//! * [`proof`]: proofs and proof files (chained hashes), transaction merkle
+//!   proofs, meta and group-key reveals, STXO proofs, and verification in
+//!   tapd's order against a [`proof::ChainView`] (state transitions are not
+//!   checked by the proof verifier yet: that needs wiring to [`vm`]).
+//! * [`vm`]: virtual transactions and witness validation through
+//!   libbitcoinconsensus with all spent outputs, plus tapd's transfer rules.
+//! * [`tappsbt`]: virtual PSBTs; [`rfqmsg`]: RFQ wire messages and HTLC
+//!   records; [`tapchannelmsg`]: asset-channel funding, commitment and HTLC
+//!   blobs. Proofs inside vPSBTs and blobs are still kept as raw bytes.
 //!
 //! Not implemented yet: deriving an address's on-chain output key, V2
-//! unique script keys, group key reveals and group witnesses, asset and
-//! TapCommitments, proofs and proof files, the VM, vPSBTs, universe sync,
-//! minting, transfers and asset channels. The MS-SMT has no persistent
-//! store. The node does not load this plugin today.
+//! unique script keys, group witnesses, universe sync, minting, transfers
+//! and asset channels. The MS-SMT has no persistent store. The node does not
+//! load this plugin today.
 
 pub mod address;
 pub mod asset;
+pub mod commitment;
 pub mod encoding;
 pub mod mssmt;
+pub mod proof;
 pub mod rfqmsg;
 pub mod tapchannelmsg;
 pub mod tappsbt;

@@ -14,6 +14,8 @@ use bitcoin::hashes::Hash as _;
 use sha2::{Digest, Sha256};
 
 pub use burn::{BurnKeyError, NUMS_KEY, burn_key};
+pub use codec::decode_tx_witness;
+pub(crate) use codec::{read_outpoint, write_outpoint};
 pub use keys::SerializedKey;
 
 use crate::encoding::UnknownOddTypes;

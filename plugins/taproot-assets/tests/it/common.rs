@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 /// `<shared>/vectors/taproot-assets`, where `<shared>` is `LUMEN_SHARED_DIR`
 /// or `/work/shared` reached from the crate dir. `None` (with a NOTICE) if
-/// absent.
+/// absent — except under `CI=true`, where CI always has `../shared` and a
+/// missing vector is a failure, not a skip.
 pub fn vector_dir() -> Option<PathBuf> {
     let shared = std::env::var_os("LUMEN_SHARED_DIR")
         .map(PathBuf::from)
@@ -13,6 +14,11 @@ pub fn vector_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tapd vectors not found at {} under CI=true",
+            dir.display()
+        );
         println!(
             "NOTICE: tapd vectors not found at {}, skipping",
             dir.display()
@@ -27,6 +33,11 @@ pub fn load_json(rel: &str) -> Option<serde_json::Value> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("vector file is valid JSON")),
         Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{} missing under CI=true",
+                path.display()
+            );
             println!("NOTICE: {} missing, skipping", path.display());
             None
         }

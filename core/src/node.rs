@@ -147,6 +147,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     rpc::peers::register(&dispatcher, peers).map_err(anyhow::Error::msg)?;
+    rpc::invoice::register(
+        &dispatcher,
+        rpc::invoice::InvoiceContext {
+            registry: Arc::new(crate::invoice::InvoiceRegistry::new(store.clone())),
+            signer: signer.clone(),
+            network: config.network,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     let (chain_rpc_stop, chain_rpc_stop_rx) = watch::channel(false);
     let mut chain_rpc_task = None;
     if let Some(c) = embedded {

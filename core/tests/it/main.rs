@@ -6,6 +6,7 @@ mod chain;
 mod chain_server;
 mod cln_schema;
 mod daemon;
+mod invoice;
 mod latency;
 mod onion;
 mod peers;

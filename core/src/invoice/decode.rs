@@ -248,6 +248,17 @@ pub fn decode(input: &str) -> Result<DecodedInvoice, DecodeError> {
     }
     let signed: SignedRawBolt11Invoice = s.parse().map_err(from_parse)?;
     let raw = signed.raw_invoice();
+    let has_n = raw.payee_pub_key().is_some();
+    // The signature first: nothing else in an unauthenticated invoice is
+    // worth reporting. With `n` this is a verification (which refuses a
+    // high-S signature); without, a recovery.
+    if !signed.check_signature() {
+        return Err(if has_n {
+            DecodeError::InvalidSignature
+        } else {
+            DecodeError::UnrecoverableSignature
+        });
+    }
     let mut extra = Vec::new();
     for field in &raw.data.tagged_fields {
         if let RawTaggedField::UnknownSemantics(groups) = field {
@@ -275,7 +286,6 @@ pub fn decode(input: &str) -> Result<DecodedInvoice, DecodeError> {
             return Err(DecodeError::UnknownRequiredFeature(unknown));
         }
     }
-    let has_n = raw.payee_pub_key().is_some();
     let signature = signed.signature().0;
     let signing_hash = *signed.signable_hash();
     let invoice = Bolt11Invoice::from_signed(signed).map_err(|e| from_semantic(e, has_n))?;

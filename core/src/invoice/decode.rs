@@ -315,7 +315,12 @@ pub fn features_hex(le: &[u8]) -> String {
 
 /// `BxTxO` form of a short channel id.
 pub fn scid_string(scid: u64) -> String {
-    format!("{}x{}x{}", scid >> 40, (scid >> 16) & 0xff_ffff, scid & 0xffff)
+    format!(
+        "{}x{}x{}",
+        scid >> 40,
+        (scid >> 16) & 0xff_ffff,
+        scid & 0xffff
+    )
 }
 
 /// The `f` field as Core Lightning's `decode` prints it.
@@ -468,7 +473,14 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        for s in ["", "1", "ln1", "lnbc1", "x".repeat(8000).as_str(), "lightning:"] {
+        for s in [
+            "",
+            "1",
+            "ln1",
+            "lnbc1",
+            "x".repeat(8000).as_str(),
+            "lightning:",
+        ] {
             assert!(decode(s).is_err(), "{s}");
         }
     }

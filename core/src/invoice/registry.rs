@@ -437,9 +437,7 @@ impl InvoiceRegistry {
         now: u64,
     ) -> Result<InvoiceRecord, RegistryError> {
         let _w = self.writer.lock().map_err(|_| RegistryError::Poisoned)?;
-        let mut rec = self
-            .get_by_label(label)?
-            .ok_or(RegistryError::NotFound)?;
+        let mut rec = self.get_by_label(label)?.ok_or(RegistryError::NotFound)?;
         let current = rec.status(now);
         if current != expected {
             return Err(RegistryError::StatusMismatch { current, expected });

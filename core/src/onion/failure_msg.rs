@@ -377,7 +377,11 @@ pub enum HtlcFailure {
 impl HtlcFailure {
     /// The `update_fail_malformed_htlc` message for HTLC `id` on `channel_id`,
     /// if this is a malformed-onion failure.
-    pub fn malformed_message(&self, channel_id: ChannelId, id: u64) -> Option<UpdateFailMalformedHtlc> {
+    pub fn malformed_message(
+        &self,
+        channel_id: ChannelId,
+        id: u64,
+    ) -> Option<UpdateFailMalformedHtlc> {
         match self {
             HtlcFailure::Malformed {
                 sha256_of_onion,
@@ -421,7 +425,10 @@ pub fn failure_for_peel_error(err: &PeelError, onion: &[u8]) -> HtlcFailure {
 /// The failure message the upstream node sends on (inside a normal failure
 /// packet) after receiving `update_fail_malformed_htlc`. `None` if the code
 /// lacks the `BADONION` bit: BOLT 2 says the channel must then be failed.
-pub fn message_for_malformed(sha256_of_onion: [u8; 32], failure_code: u16) -> Option<FailureMessage> {
+pub fn message_for_malformed(
+    sha256_of_onion: [u8; 32],
+    failure_code: u16,
+) -> Option<FailureMessage> {
     if failure_code & BADONION == 0 {
         return None;
     }
@@ -450,26 +457,61 @@ mod tests {
             TemporaryNodeFailure,
             PermanentNodeFailure,
             RequiredNodeFeatureMissing,
-            InvalidOnionVersion { sha256_of_onion: [1; 32] },
-            InvalidOnionHmac { sha256_of_onion: [2; 32] },
-            InvalidOnionKey { sha256_of_onion: [3; 32] },
-            TemporaryChannelFailure { channel_update: upd.clone() },
+            InvalidOnionVersion {
+                sha256_of_onion: [1; 32],
+            },
+            InvalidOnionHmac {
+                sha256_of_onion: [2; 32],
+            },
+            InvalidOnionKey {
+                sha256_of_onion: [3; 32],
+            },
+            TemporaryChannelFailure {
+                channel_update: upd.clone(),
+            },
             PermanentChannelFailure,
             RequiredChannelFeatureMissing,
             UnknownNextPeer,
-            AmountBelowMinimum { htlc_msat: 5, channel_update: upd.clone() },
-            FeeInsufficient { htlc_msat: 6, channel_update: upd.clone() },
-            IncorrectCltvExpiry { cltv_expiry: 7, channel_update: upd.clone() },
-            ExpiryTooSoon { channel_update: upd.clone() },
-            IncorrectOrUnknownPaymentDetails { htlc_msat: 8, height: 9 },
+            AmountBelowMinimum {
+                htlc_msat: 5,
+                channel_update: upd.clone(),
+            },
+            FeeInsufficient {
+                htlc_msat: 6,
+                channel_update: upd.clone(),
+            },
+            IncorrectCltvExpiry {
+                cltv_expiry: 7,
+                channel_update: upd.clone(),
+            },
+            ExpiryTooSoon {
+                channel_update: upd.clone(),
+            },
+            IncorrectOrUnknownPaymentDetails {
+                htlc_msat: 8,
+                height: 9,
+            },
             FinalIncorrectCltvExpiry { cltv_expiry: 10 },
-            FinalIncorrectHtlcAmount { incoming_htlc_amt: 11 },
-            ChannelDisabled { disabled_flags: 12, channel_update: upd.clone() },
+            FinalIncorrectHtlcAmount {
+                incoming_htlc_amt: 11,
+            },
+            ChannelDisabled {
+                disabled_flags: 12,
+                channel_update: upd.clone(),
+            },
             ExpiryTooFar,
-            InvalidOnionPayload { tlv_type: 70_000, offset: 13 },
+            InvalidOnionPayload {
+                tlv_type: 70_000,
+                offset: 13,
+            },
             MppTimeout,
-            InvalidOnionBlinding { sha256_of_onion: [4; 32] },
-            Unknown { code: 0x0fff, data: vec![9, 9] },
+            InvalidOnionBlinding {
+                sha256_of_onion: [4; 32],
+            },
+            Unknown {
+                code: 0x0fff,
+                data: vec![9, 9],
+            },
         ]
     }
 
@@ -481,12 +523,18 @@ mod tests {
             assert_eq!(FailureMessage::decode(&bytes).expect("decode"), m);
             // Short data for a known code is an error, not a panic.
             if bytes.len() > 2 && !matches!(m, FailureMessage::Unknown { .. }) {
-                assert!(FailureMessage::decode(&bytes[..bytes.len() - 1]).is_err(), "{m:?}");
+                assert!(
+                    FailureMessage::decode(&bytes[..bytes.len() - 1]).is_err(),
+                    "{m:?}"
+                );
             }
         }
         // The spec's example encodings: incorrect_or_unknown_payment_details
         // is 0x400f, and its data is u64 htlc_msat then u32 height.
-        let m = FailureMessage::IncorrectOrUnknownPaymentDetails { htlc_msat: 100, height: 800_000 };
+        let m = FailureMessage::IncorrectOrUnknownPaymentDetails {
+            htlc_msat: 100,
+            height: 800_000,
+        };
         assert_eq!(hex::encode(m.encode()), "400f0000000000000064000c3500");
     }
 
@@ -508,15 +556,22 @@ mod tests {
         let f = failure_for_peel_error(&err, &bytes);
         assert_eq!(
             f,
-            HtlcFailure::Malformed { sha256_of_onion: want_hash, failure_code: code::INVALID_ONION_HMAC }
+            HtlcFailure::Malformed {
+                sha256_of_onion: want_hash,
+                failure_code: code::INVALID_ONION_HMAC
+            }
         );
-        let msg = f.malformed_message(ChannelId([5; 32]), 9).expect("malformed");
+        let msg = f
+            .malformed_message(ChannelId([5; 32]), 9)
+            .expect("malformed");
         assert_eq!(msg.failure_code & BADONION, BADONION);
         assert_eq!(msg.sha256_of_onion, Sha256(want_hash));
         // Upstream turns it into invalid_onion_hmac with the same hash.
         assert_eq!(
             message_for_malformed(want_hash, msg.failure_code),
-            Some(FailureMessage::InvalidOnionHmac { sha256_of_onion: want_hash })
+            Some(FailureMessage::InvalidOnionHmac {
+                sha256_of_onion: want_hash
+            })
         );
         assert_eq!(message_for_malformed(want_hash, code::INVALID_REALM), None);
 
@@ -541,13 +596,19 @@ mod tests {
             .expect_err("key");
         assert!(matches!(
             failure_for_peel_error(&err, &k),
-            HtlcFailure::Malformed { failure_code: code::INVALID_ONION_KEY, .. }
+            HtlcFailure::Malformed {
+                failure_code: code::INVALID_ONION_KEY,
+                ..
+            }
         ));
         // A payload that does not parse is a normal (encrypted) failure.
         let f = failure_for_peel_error(&PeelError::BadPayload("x"), &bytes);
         assert_eq!(
             f,
-            HtlcFailure::Fail(FailureMessage::InvalidOnionPayload { tlv_type: 0, offset: 0 })
+            HtlcFailure::Fail(FailureMessage::InvalidOnionPayload {
+                tlv_type: 0,
+                offset: 0
+            })
         );
         assert!(f.malformed_message(ChannelId([0; 32]), 0).is_none());
     }

@@ -47,12 +47,10 @@ fn registry_error(e: RegistryError) -> RpcError {
                 "expected_status": expected.as_str(),
             })),
         },
-        RegistryError::NoDescription => {
-            RpcError::new(codes::INVOICE_NO_DESCRIPTION, e.to_string())
+        RegistryError::NoDescription => RpcError::new(codes::INVOICE_NO_DESCRIPTION, e.to_string()),
+        RegistryError::AlreadyPaid | RegistryError::Expired | RegistryError::Underpaid { .. } => {
+            RpcError::new(codes::LIGHTNINGD, e.to_string())
         }
-        RegistryError::AlreadyPaid
-        | RegistryError::Expired
-        | RegistryError::Underpaid { .. } => RpcError::new(codes::LIGHTNINGD, e.to_string()),
         RegistryError::Store(_) | RegistryError::Poisoned => RpcError::internal(e.to_string()),
     }
 }
@@ -278,13 +276,22 @@ fn listinvoices(ctx: &InvoiceContext, p: &Params) -> Result<Value, RpcError> {
     let start: Option<u64> = p.get("start")?;
     let limit: Option<u32> = p.get("limit")?;
     if index.is_none() && (start.is_some() || limit.is_some()) {
-        return Err(RpcError::invalid_param("index", "required with start or limit"));
+        return Err(RpcError::invalid_param(
+            "index",
+            "required with start or limit",
+        ));
     }
     let reg = &ctx.registry;
     let mut records = if let Some(l) = label {
-        reg.get_by_label(&l).map_err(store_error)?.into_iter().collect()
+        reg.get_by_label(&l)
+            .map_err(store_error)?
+            .into_iter()
+            .collect()
     } else if let Some(h) = hash {
-        reg.get_by_hash(&h).map_err(store_error)?.into_iter().collect()
+        reg.get_by_hash(&h)
+            .map_err(store_error)?
+            .into_iter()
+            .collect()
     } else if let Some(s) = invstring {
         let d = decode(&s).map_err(|e| RpcError::invalid_param("invstring", e))?;
         let h = d.invoice.payment_hash().to_byte_array();
@@ -361,7 +368,8 @@ async fn waitinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> 
 
 async fn waitanyinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> {
     let last: u64 = p.get::<i64>("lastpay_index")?.map_or(Ok(0), |v| {
-        u64::try_from(v).map_err(|_| RpcError::invalid_param("lastpay_index", "must not be negative"))
+        u64::try_from(v)
+            .map_err(|_| RpcError::invalid_param("lastpay_index", "must not be negative"))
     })?;
     let timeout: Option<u64> = p.get("timeout")?;
     let deadline = timeout.map(|t| tokio::time::Instant::now() + Duration::from_secs(t));
@@ -491,12 +499,10 @@ pub fn register(dispatcher: &Dispatcher, ctx: InvoiceContext) -> Result<(), Stri
         "Decode and check a BOLT 11 invoice {string}.",
         |p| async move {
             let s: String = p.require("string")?;
-            let d = decode(s.trim()).map_err(|e| {
-                RpcError {
-                    code: codes::INVALID_PARAMS,
-                    message: format!("Invalid bolt11: {e}"),
-                    data: Some(json!({ "param": "string", "reason": e.reason() })),
-                }
+            let d = decode(s.trim()).map_err(|e| RpcError {
+                code: codes::INVALID_PARAMS,
+                message: format!("Invalid bolt11: {e}"),
+                data: Some(json!({ "param": "string", "reason": e.reason() })),
             })?;
             Ok(d.to_cln_json())
         },

@@ -101,8 +101,14 @@ fn bolt11_valid_vectors_decode_with_every_field() {
         // CLN prints whole bytes; the vector prints the bitfield as an
         // integer: equal up to leading zeros.
         assert_eq!(
-            j["features"].as_str().expect("features").trim_start_matches('0'),
-            case["features_hex"].as_str().expect("hex").trim_start_matches('0'),
+            j["features"]
+                .as_str()
+                .expect("features")
+                .trim_start_matches('0'),
+            case["features_hex"]
+                .as_str()
+                .expect("hex")
+                .trim_start_matches('0'),
             "{id} features hex"
         );
         // Payee (recovered: no vector has an n field) and signature.
@@ -250,9 +256,7 @@ mod props {
     fn mutated(edits: &[(usize, u8)], cut: usize, append: &[u8]) -> String {
         let parsed = CheckedHrpstring::new::<Bolt11Bech32>(BASE).expect("base parses");
         let hrp = parsed.hrp();
-        let mut data: Vec<Fe32> = parsed
-            .fe32_iter::<&mut dyn Iterator<Item = u8>>()
-            .collect();
+        let mut data: Vec<Fe32> = parsed.fe32_iter::<&mut dyn Iterator<Item = u8>>().collect();
         for &(at, val) in edits {
             let i = at % data.len();
             data[i] = Fe32::try_from(val % 32).expect("fe32");
@@ -333,7 +337,10 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
     assert_eq!(inv["status"], "unpaid");
     assert_eq!(inv["amount_msat"], 150_000);
     assert_eq!(inv["description"], "one flat white");
-    assert!(inv.get("payment_preimage").is_none(), "unpaid hides preimage");
+    assert!(
+        inv.get("payment_preimage").is_none(),
+        "unpaid hides preimage"
+    );
     let decoded = node.ok("decode", json!({"string": bolt11}));
     assert_eq!(decoded["type"], "bolt11 invoice");
     assert_eq!(decoded["valid"], true);
@@ -394,7 +401,12 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
     assert_eq!(by_int["invoices"][0]["payment_hash"], want_hash.as_str());
     let e = rpc_err(&node, "decode", json!({"string": "lnbc1garbage"}));
     assert_eq!(e["code"], -32602, "{e}");
-    assert!(e["message"].as_str().expect("msg").contains("Invalid bolt11"));
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .contains("Invalid bolt11")
+    );
     let e = rpc_err(
         &node,
         "invoice",
@@ -407,9 +419,17 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
         json!({"amount_msat": 5, "label": "fb", "description": "x", "fallbacks": ["1RustyRX2oai4EYYDpQGWvEL62BBGqN9T"]}),
     );
     assert_eq!(e["code"], -32602, "mainnet fallback on regtest: {e}");
-    let e = rpc_err(&node, "delinvoice", json!({"label": "nope", "status": "unpaid"}));
+    let e = rpc_err(
+        &node,
+        "delinvoice",
+        json!({"label": "nope", "status": "unpaid"}),
+    );
     assert_eq!(e["code"], 905, "{e}");
-    let e = rpc_err(&node, "delinvoice", json!({"label": "coffee", "status": "paid"}));
+    let e = rpc_err(
+        &node,
+        "delinvoice",
+        json!({"label": "coffee", "status": "paid"}),
+    );
     assert_eq!(e["code"], 906, "{e}");
     assert_eq!(e["data"]["current_status"], "unpaid");
     assert_eq!(e["data"]["expected_status"], "paid");
@@ -496,7 +516,10 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
         json!({"lastpay_index": 1, "timeout": 0}),
     );
     assert_eq!(e["code"], 904);
-    node.ok("dev-payinvoice", json!({"label": "cli-1", "amount_msat": 7}));
+    node.ok(
+        "dev-payinvoice",
+        json!({"label": "cli-1", "amount_msat": 7}),
+    );
     let next = node.ok("waitanyinvoice", json!({"lastpay_index": 1}));
     assert_eq!(next["label"], "cli-1");
     assert_eq!(next["pay_index"], 2);
@@ -524,10 +547,7 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
         json!({"amount_msat": 1, "label": "coffee", "description": "again"}),
     );
     assert_eq!(again["created_index"], 6, "indexes are not reused");
-    let updated = node.ok(
-        "listinvoices",
-        json!({"index": "updated", "start": 0}),
-    );
+    let updated = node.ok("listinvoices", json!({"index": "updated", "start": 0}));
     assert_eq!(updated["invoices"].as_array().expect("list").len(), 1);
     node.ok("stop", json!({}));
 }
@@ -545,8 +565,14 @@ fn invoice_responses_validate_against_core_lightning_schemas() {
     };
     // The validator must be able to fail on our methods too.
     assert!(
-        validate(&py, &validator, "listinvoices", &json!({"invoices": [{"label": "x"}]}), false)
-            .is_err()
+        validate(
+            &py,
+            &validator,
+            "listinvoices",
+            &json!({"invoices": [{"label": "x"}]}),
+            false
+        )
+        .is_err()
     );
     let tmp = tempfile::tempdir().expect("tempdir");
     let node = Node::start(&tmp.path().join("n"));
@@ -583,7 +609,10 @@ fn invoice_responses_validate_against_core_lightning_schemas() {
     check("listinvoices", json!({"invstring": a["bolt11"]}));
     check("delinvoice", json!({"label": "b", "status": "expired"}));
     check("delinvoice", json!({"label": "a", "status": "paid"}));
-    check("delinvoice", json!({"label": "c", "status": "unpaid", "desconly": true}));
+    check(
+        "delinvoice",
+        json!({"label": "c", "status": "unpaid", "desconly": true}),
+    );
     // The spec's invoices (mainnet and testnet, fallbacks, route hints,
     // metadata) through the daemon's decode.
     if let Some(v) = load_vectors() {

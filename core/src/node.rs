@@ -147,10 +147,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     rpc::peers::register(&dispatcher, peers).map_err(anyhow::Error::msg)?;
+    let invoices = Arc::new(crate::invoice::InvoiceRegistry::new(store.clone()));
     rpc::invoice::register(
         &dispatcher,
         rpc::invoice::InvoiceContext {
-            registry: Arc::new(crate::invoice::InvoiceRegistry::new(store.clone())),
+            registry: invoices.clone(),
             signer: signer.clone(),
             network: config.network,
         },
@@ -228,6 +229,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // 1. Refuse new calls; 2. let in-flight ones finish (the `stop` call itself
     // is one of them and waits for us).
     dispatcher.begin_shutdown();
+    invoices.close(); // ends pending waitinvoice / waitanyinvoice calls
     let allowed = usize::from(stop_reply.is_some());
     if tokio::time::timeout(DRAIN_TIMEOUT, dispatcher.wait_idle(allowed))
         .await

@@ -16,6 +16,7 @@
 //! commit); readers go straight to the store. Every change bumps a
 //! [`tokio::sync::watch`] counter that waiters subscribe to.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bitcoin::hashes::{Hash, sha256};
@@ -266,6 +267,7 @@ pub struct InvoiceRegistry {
     store: Arc<Store>,
     writer: Mutex<()>,
     changes: tokio::sync::watch::Sender<u64>,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for InvoiceRegistry {
@@ -285,7 +287,20 @@ impl InvoiceRegistry {
             store,
             writer: Mutex::new(()),
             changes: tokio::sync::watch::channel(0).0,
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// Tell waiters the node is shutting down: they wake and should return
+    /// (so a pending `waitanyinvoice` does not hold up shutdown).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.notify();
+    }
+
+    /// Whether [`close`](InvoiceRegistry::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// A receiver that sees a new value after every change (add, pay,

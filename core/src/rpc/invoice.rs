@@ -55,6 +55,10 @@ fn registry_error(e: RegistryError) -> RpcError {
     }
 }
 
+fn closing() -> RpcError {
+    RpcError::new(super::SHUTTING_DOWN, "lumend is shutting down")
+}
+
 fn store_error(e: crate::store::StoreError) -> RpcError {
     RpcError::internal(e.to_string())
 }
@@ -298,7 +302,7 @@ fn listinvoices(ctx: &InvoiceContext, p: &Params) -> Result<Value, RpcError> {
         reg.get_by_hash(&h)
             .map_err(store_error)?
             .into_iter()
-            .filter(|r| r.bolt11.eq_ignore_ascii_case(&s))
+            .filter(|r| r.bolt11 == d.invoice.to_string())
             .collect()
     } else {
         reg.list().map_err(store_error)?
@@ -334,6 +338,9 @@ async fn waitinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> 
         .ok_or_else(|| RpcError::invalid_param("label", "missing required parameter"))?;
     loop {
         let mut changes = ctx.registry.subscribe();
+        if ctx.registry.is_closed() {
+            return Err(closing());
+        }
         let rec = ctx
             .registry
             .get_by_label(&label)
@@ -375,6 +382,9 @@ async fn waitanyinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcErro
     let deadline = timeout.map(|t| tokio::time::Instant::now() + Duration::from_secs(t));
     loop {
         let mut changes = ctx.registry.subscribe();
+        if ctx.registry.is_closed() {
+            return Err(closing());
+        }
         let registry = ctx.registry.clone();
         let found = tokio::task::spawn_blocking(move || registry.first_paid_after(last))
             .await

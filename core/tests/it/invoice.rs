@@ -549,7 +549,21 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
     assert_eq!(again["created_index"], 6, "indexes are not reused");
     let updated = node.ok("listinvoices", json!({"index": "updated", "start": 0}));
     assert_eq!(updated["invoices"].as_array().expect("list").len(), 1);
+
+    // A pending waitanyinvoice does not hold up shutdown: it is ended with
+    // the shutting-down code.
+    let s4 = node.socket();
+    let pending = std::thread::spawn(move || {
+        crate::support::unix_call(&s4, "waitanyinvoice", json!({"lastpay_index": 100}))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
     node.ok("stop", json!({}));
+    node.wait_exit();
+    let stopped = t.elapsed();
+    let r = pending.join().expect("join").expect("reply before close");
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    assert!(stopped < Duration::from_secs(10), "stop took {stopped:?}");
 }
 
 #[test]

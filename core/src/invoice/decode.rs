@@ -18,8 +18,8 @@ use bech32::Fe32;
 use bech32::primitives::decode::{
     CharError, CheckedHrpstringError, ChecksumError, UncheckedHrpstringError,
 };
-use bitcoin::secp256k1::PublicKey;
 use bitcoin::secp256k1::ecdsa::RecoverableSignature;
+use bitcoin::secp256k1::{Message, PublicKey, Secp256k1, VerifyOnly};
 use lightning_invoice::{
     Bolt11Invoice, Bolt11InvoiceDescriptionRef, Bolt11ParseError, Bolt11SemanticError, Fallback,
     RawTaggedField, SignedRawBolt11Invoice,
@@ -237,6 +237,30 @@ fn set_bits(le: &[u8]) -> Vec<usize> {
     out
 }
 
+/// A verification context made once (creating one costs tens of µs).
+static SECP: std::sync::LazyLock<Secp256k1<VerifyOnly>> =
+    std::sync::LazyLock::new(Secp256k1::verification_only);
+
+/// The payee: with an `n` field, the signature must verify for it (ECDSA
+/// verification refuses a high-S signature, as BOLT 11 requires there);
+/// without, it is the key recovered from the signature as transmitted.
+fn check_signature(
+    sig: &RecoverableSignature,
+    digest: [u8; 32],
+    explicit: Option<PublicKey>,
+) -> Result<PublicKey, DecodeError> {
+    let msg = Message::from_digest(digest);
+    match explicit {
+        Some(pk) => SECP
+            .verify_ecdsa(&msg, &sig.to_standard(), &pk)
+            .map(|()| pk)
+            .map_err(|_| DecodeError::InvalidSignature),
+        None => SECP
+            .recover_ecdsa(&msg, sig)
+            .map_err(|_| DecodeError::UnrecoverableSignature),
+    }
+}
+
 /// Decode and check `input` (an optional `lightning:` prefix is dropped).
 pub fn decode(input: &str) -> Result<DecodedInvoice, DecodeError> {
     let s = input
@@ -252,13 +276,9 @@ pub fn decode(input: &str) -> Result<DecodedInvoice, DecodeError> {
     // The signature first: nothing else in an unauthenticated invoice is
     // worth reporting. With `n` this is a verification (which refuses a
     // high-S signature); without, a recovery.
-    if !signed.check_signature() {
-        return Err(if has_n {
-            DecodeError::InvalidSignature
-        } else {
-            DecodeError::UnrecoverableSignature
-        });
-    }
+    let signature = signed.signature().0;
+    let signing_hash = *signed.signable_hash();
+    let payee = check_signature(&signature, signing_hash, raw.payee_pub_key().map(|p| p.0))?;
     let mut extra = Vec::new();
     for field in &raw.data.tagged_fields {
         if let RawTaggedField::UnknownSemantics(groups) = field {
@@ -286,13 +306,7 @@ pub fn decode(input: &str) -> Result<DecodedInvoice, DecodeError> {
             return Err(DecodeError::UnknownRequiredFeature(unknown));
         }
     }
-    let signature = signed.signature().0;
-    let signing_hash = *signed.signable_hash();
     let invoice = Bolt11Invoice::from_signed(signed).map_err(|e| from_semantic(e, has_n))?;
-    let payee = match invoice.payee_pub_key() {
-        Some(pk) => *pk,
-        None => invoice.recover_payee_pub_key(),
-    };
     Ok(DecodedInvoice {
         invoice,
         payee,

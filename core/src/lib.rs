@@ -10,6 +10,7 @@ pub mod chain;
 pub mod config;
 pub mod datadir;
 pub mod datastore;
+pub mod invoice;
 pub mod logging;
 pub mod node;
 pub mod onion;

@@ -172,6 +172,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     rpc::peers::register(&dispatcher, peers).map_err(anyhow::Error::msg)?;
+    let invoices = Arc::new(crate::invoice::InvoiceRegistry::new(store.clone()));
+    rpc::invoice::register(
+        &dispatcher,
+        rpc::invoice::InvoiceContext {
+            registry: invoices.clone(),
+            signer: signer.clone(),
+            network: config.network,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     let (chain_rpc_stop, chain_rpc_stop_rx) = watch::channel(false);
     let mut chain_rpc_task = None;
     if let Some(c) = embedded {
@@ -244,6 +254,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // 1. Refuse new calls; 2. let in-flight ones finish (the `stop` call itself
     // is one of them and waits for us).
     dispatcher.begin_shutdown();
+    invoices.close(); // ends pending waitinvoice / waitanyinvoice calls
     let allowed = usize::from(stop_reply.is_some());
     if tokio::time::timeout(DRAIN_TIMEOUT, dispatcher.wait_idle(allowed))
         .await

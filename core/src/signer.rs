@@ -182,6 +182,20 @@ impl Signer {
             &self.node_secret,
         )
     }
+
+    /// Sign a 32-byte digest with the node key as a *recoverable* ECDSA
+    /// signature (low-S), as BOLT 11 invoices need: the payer recovers the
+    /// node id from it instead of carrying an `n` field.
+    pub fn sign_recoverable_with_node_key(
+        &self,
+        digest: [u8; 32],
+    ) -> bitcoin::secp256k1::ecdsa::RecoverableSignature {
+        let secp = Secp256k1::signing_only();
+        secp.sign_ecdsa_recoverable(
+            &bitcoin::secp256k1::Message::from_digest(digest),
+            &self.node_secret,
+        )
+    }
 }
 
 impl crate::transport::NodeKey for Signer {

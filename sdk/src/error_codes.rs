@@ -54,3 +54,23 @@ pub const FUND_OUTPUT_IS_DUST: i32 = 302;
 /// cannot be signed or finalized, or the chain refused the transaction
 /// (Core Lightning's generic `LIGHTNINGD` code, which it uses for these).
 pub const WALLET_ERROR: i32 = -1;
+
+/// Core Lightning's catch-all `-1` (e.g. `waitinvoice` on an unknown or
+/// deleted invoice).
+pub const LIGHTNINGD: i32 = -1;
+/// `invoice`: an invoice with this label exists.
+pub const INVOICE_LABEL_ALREADY_EXISTS: i32 = 900;
+/// `invoice`: an invoice with this preimage (payment hash) exists.
+pub const INVOICE_PREIMAGE_ALREADY_EXISTS: i32 = 901;
+/// `invoice`: none of the `exposeprivatechannels` channels were usable.
+pub const INVOICE_HINTS_GAVE_NO_ROUTES: i32 = 902;
+/// `waitinvoice`: the invoice expired (or had expired) before being paid.
+pub const INVOICE_EXPIRED_DURING_WAIT: i32 = 903;
+/// `waitanyinvoice`: the timeout passed without a payment.
+pub const INVOICE_WAIT_TIMED_OUT: i32 = 904;
+/// `delinvoice`: no invoice with this label.
+pub const INVOICE_NOT_FOUND: i32 = 905;
+/// `delinvoice`: the invoice's status is not the one given.
+pub const INVOICE_STATUS_UNEXPECTED: i32 = 906;
+/// `delinvoice desconly`: the invoice has no description left.
+pub const INVOICE_NO_DESCRIPTION: i32 = 908;

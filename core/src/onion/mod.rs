@@ -7,10 +7,13 @@
 //! - [`failure`]: failure packets: created at the erring hop, obfuscated
 //!   on the way back, attributed at the origin ([`FailurePacket`]).
 //! - [`payload`]: the hop payload TLV stream ([`HopPayload`]).
+//! - [`failure_msg`]: typed failure messages (codes and data) and what a
+//!   forwarding node returns for an onion it cannot peel.
 
 pub mod attribution;
 pub mod crypto;
 pub mod failure;
+pub mod failure_msg;
 pub mod packet;
 pub mod payload;
 

@@ -11,6 +11,7 @@
 
 pub mod dev;
 pub mod http;
+pub mod invoice;
 pub mod methods;
 pub mod params;
 pub mod peers;

@@ -8,6 +8,7 @@ mod chain_contract;
 mod chain_server;
 mod cln_schema;
 mod daemon;
+mod invoice;
 mod latency;
 mod onion;
 mod peers;

@@ -1,0 +1,82 @@
+//! BOLT 11 invoices: creating and signing ([`create`]), decoding and
+//! checking ([`decode`]) — both pure — and the node's invoice registry in the
+//! store ([`registry`]). The RPC layer is `crate::rpc::invoice`.
+//!
+//! Encoding and bech32 are `lightning-invoice`'s; this module adds the
+//! reader rules it does not apply (see [`decode`]), the CLN JSON shapes and
+//! the bookkeeping.
+
+pub mod create;
+pub mod decode;
+pub mod registry;
+
+pub use create::{CreateError, InvoiceDescription, InvoiceRequest, build_invoice};
+pub use decode::{DecodeError, DecodedInvoice, decode};
+pub use registry::{InvoiceRecord, InvoiceRegistry, InvoiceStatus, RegistryError};
+
+/// Default `expiry` of invoices we create, in seconds: one week, as
+/// Core Lightning's `invoice` command.
+pub const DEFAULT_EXPIRY_SECS: u64 = 604_800;
+
+/// Default `min_final_cltv_expiry_delta` of invoices we create: 18 blocks.
+/// It is BOLT 11's default when the `c` field is absent and Core Lightning's
+/// default `cltv-final`; we still write the `c` field explicitly so readers
+/// never depend on the default.
+pub const DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA: u64 = 18;
+
+/// The expiry BOLT 11 readers assume when an invoice has no `x` field.
+pub const BOLT11_DEFAULT_EXPIRY_SECS: u64 = 3600;
+
+/// The BOLT 11 currency for a node network.
+pub fn currency_for(network: crate::config::Network) -> lightning_invoice::Currency {
+    use crate::config::Network;
+    match network {
+        Network::Bitcoin => lightning_invoice::Currency::Bitcoin,
+        Network::Testnet => lightning_invoice::Currency::BitcoinTestnet,
+        Network::Signet => lightning_invoice::Currency::Signet,
+        Network::Regtest => lightning_invoice::Currency::Regtest,
+    }
+}
+
+/// The BOLT 11 prefix of a currency (`bc`, `tb`, `tbs`, `bcrt`, `sb`), the
+/// `currency` Core Lightning's `decode` reports.
+pub fn currency_prefix(currency: &lightning_invoice::Currency) -> &'static str {
+    use lightning_invoice::Currency;
+    match currency {
+        Currency::Bitcoin => "bc",
+        Currency::BitcoinTestnet => "tb",
+        Currency::Signet => "tbs",
+        Currency::Regtest => "bcrt",
+        Currency::Simnet => "sb",
+    }
+}
+
+/// The network name for a currency (simnet has no bitcoin network of its own).
+pub fn currency_network_name(currency: &lightning_invoice::Currency) -> &'static str {
+    use lightning_invoice::Currency;
+    match currency {
+        Currency::Bitcoin => "bitcoin",
+        Currency::BitcoinTestnet => "testnet",
+        Currency::Signet => "signet",
+        Currency::Regtest => "regtest",
+        Currency::Simnet => "simnet",
+    }
+}
+
+/// 32 random bytes from the OS (preimages and payment secrets).
+pub fn random_32() -> std::io::Result<[u8; 32]> {
+    use bitcoin::secp256k1::rand::RngCore;
+    let mut buf = [0u8; 32];
+    bitcoin::secp256k1::rand::rngs::OsRng
+        .try_fill_bytes(&mut buf)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(buf)
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -40,3 +40,12 @@ pub const PEER_NOT_CONNECTED: i32 = -1;
 pub const CONNECT_NO_KNOWN_ADDRESS: i32 = 400;
 /// `connect`: every address failed (TCP, handshake or `init`).
 pub const CONNECT_ALL_ADDRESSES_FAILED: i32 = 401;
+
+/// A plugin failed: it answered malformed JSON, panicked, could not be
+/// loaded or refused `init` (Core Lightning's `PLUGIN_ERROR`).
+pub const PLUGIN_ERROR: i32 = -3;
+/// The plugin serving this method has failed or was stopped; the message
+/// says why (Core Lightning's `PLUGIN_TERMINATED`).
+pub const PLUGIN_TERMINATED: i32 = -4;
+/// A plugin did not answer within its timeout (Lumen-specific).
+pub const PLUGIN_TIMEOUT: i32 = 1900;

@@ -15,4 +15,5 @@ pub use amount::{AmountParseError, Msat, Sat};
 pub mod abi;
 pub mod host;
 pub mod plugin;
+pub mod hooks;
 pub mod protocol;

@@ -3,12 +3,18 @@
 //!
 //! The plugin handles every message on its own dedicated thread: the sink
 //! the host calls only enqueues. Every handler runs under `catch_unwind`; a
-//! panic becomes a JSON-RPC error response (code `-32603`) plus a `log`
-//! notification, and the plugin keeps serving.
+//! panic becomes a JSON-RPC error response (code `-32603`, `data.panic`
+//! true) plus a `log` notification, and the plugin keeps serving.
+//!
+//! A handler may call the node ([`PluginContext::call`]): the answer is
+//! routed to it by the sink (not the worker thread), so a blocked handler
+//! does not deadlock its own plugin.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RString};
 use serde_json::{Map, Value, json};
@@ -21,6 +27,11 @@ use crate::protocol::{
 
 type Handler = Arc<dyn Fn(&PluginContext, Value) -> Result<Value, RpcError> + Send + Sync>;
 type InitHandler = Arc<dyn Fn(&PluginContext) -> Result<(), String> + Send + Sync>;
+type NotificationHandler = Arc<dyn Fn(&PluginContext, &str, Value) + Send + Sync>;
+type Waiters = Mutex<HashMap<String, mpsc::Sender<Value>>>;
+
+/// How long [`PluginContext::call`] waits for the node by default.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a handler sees: the plugin's resolved options and the node's
 /// configuration from `init`, and a way to send notifications.
@@ -28,6 +39,14 @@ pub struct PluginContext {
     options: Map<String, Value>,
     configuration: InitConfiguration,
     host: Arc<MessageSinkBox>,
+    calls: Arc<Calls>,
+}
+
+/// The plugin's own requests to the node: id counter and waiters.
+struct Calls {
+    name: String,
+    next_id: AtomicU64,
+    waiters: Waiters,
 }
 
 impl PluginContext {
@@ -53,6 +72,50 @@ impl PluginContext {
             &json!({"jsonrpc": "2.0", "method": method, "params": params}),
         );
     }
+
+    /// Call a node RPC method and wait for its answer (at most
+    /// [`DEFAULT_CALL_TIMEOUT`]). Blocks this plugin's worker thread.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        self.call_timeout(method, params, DEFAULT_CALL_TIMEOUT)
+    }
+
+    /// [`PluginContext::call`] with an explicit timeout.
+    pub fn call_timeout(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, RpcError> {
+        let id = format!(
+            "{}:{}",
+            self.calls.name,
+            self.calls.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut w) = self.calls.waiters.lock() {
+            w.insert(id.clone(), tx);
+        }
+        send(
+            &self.host,
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
+        let answer = rx.recv_timeout(timeout);
+        if let Ok(mut w) = self.calls.waiters.lock() {
+            w.remove(&id);
+        }
+        let answer = answer.map_err(|_| {
+            RpcError::internal(format!("the node did not answer {method} within {timeout:?}"))
+        })?;
+        if let Some(err) = answer.get("error") {
+            return Err(serde_json::from_value(err.clone()).unwrap_or_else(|_| {
+                RpcError::internal(format!("malformed error from the node: {err}"))
+            }));
+        }
+        answer
+            .get("result")
+            .cloned()
+            .ok_or_else(|| RpcError::internal("the node's answer has no result"))
+    }
 }
 
 /// Declares a plugin: manifest data and method handlers.
@@ -61,6 +124,7 @@ pub struct PluginBuilder {
     manifest: Manifest,
     handlers: HashMap<String, Handler>,
     on_init: Option<InitHandler>,
+    notification_handlers: HashMap<String, NotificationHandler>,
 }
 
 impl PluginBuilder {
@@ -74,6 +138,7 @@ impl PluginBuilder {
             },
             handlers: HashMap::new(),
             on_init: None,
+            notification_handlers: HashMap::new(),
         }
     }
 
@@ -110,13 +175,14 @@ impl PluginBuilder {
         self
     }
 
-    /// Subscribe to a notification topic (declared only, in this increment).
+    /// Subscribe to a notification topic without a handler (see
+    /// [`PluginBuilder::on_notification`]).
     pub fn subscribe(mut self, topic: &str) -> Self {
         self.manifest.subscriptions.push(topic.into());
         self
     }
 
-    /// Register for a hook (declared only, in this increment).
+    /// Declare a hook without a handler (see [`PluginBuilder::on_hook`]).
     pub fn hook(mut self, name: &str, before: &[&str], after: &[&str]) -> Self {
         self.manifest.hooks.push(HookDecl {
             name: name.into(),
@@ -124,6 +190,29 @@ impl PluginBuilder {
             after: after.iter().map(|s| s.to_string()).collect(),
         });
         self
+    }
+
+    /// Register for a hook with a handler (called like a method with the hook
+    /// payload; it returns the hook result, e.g. [`crate::hooks::continue_result`]).
+    pub fn on_hook<F>(self, name: &str, before: &[&str], after: &[&str], handler: F) -> Self
+    where
+        F: Fn(&PluginContext, Value) -> Result<Value, RpcError> + Send + Sync + 'static,
+    {
+        let mut this = self.hook(name, before, after);
+        this.handlers.insert(name.into(), Arc::new(handler));
+        this
+    }
+
+    /// Subscribe to a topic (`*` for all) with a handler that gets the topic
+    /// and the notification's params.
+    pub fn on_notification<F>(self, topic: &str, handler: F) -> Self
+    where
+        F: Fn(&PluginContext, &str, Value) + Send + Sync + 'static,
+    {
+        let mut this = self.subscribe(topic);
+        this.notification_handlers
+            .insert(topic.into(), Arc::new(handler));
+        this
     }
 
     /// Declare a notification topic this plugin may emit.
@@ -172,18 +261,42 @@ impl PluginBuilder {
     }
 }
 
-/// The sink the host calls: enqueue only.
-struct PluginSink(Mutex<mpsc::Sender<RString>>);
+/// The sink the host calls: answers to the plugin's own calls go straight to
+/// their waiters; everything else is enqueued for the worker.
+struct PluginSink {
+    queue: Mutex<mpsc::Sender<RString>>,
+    calls: Arc<Calls>,
+}
 
 impl MessageSink for PluginSink {
     fn send(&self, message: RString) {
         // Never panic across the boundary; a poisoned lock or a dead worker
         // just drops the message (the host's request then times out).
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            if let Ok(tx) = self.0.lock() {
+            if let Some(waiter) = self.waiter_for(message.as_str()) {
+                if let Ok(v) = serde_json::from_str::<Value>(message.as_str()) {
+                    let _ = waiter.send(v);
+                }
+                return;
+            }
+            if let Ok(tx) = self.queue.lock() {
                 let _ = tx.send(message);
             }
         }));
+    }
+}
+
+impl PluginSink {
+    /// The waiter of a response to one of our calls, if `text` is one. Cheap
+    /// pre-check: our ids start with `"<name>:`, which host requests never do.
+    fn waiter_for(&self, text: &str) -> Option<mpsc::Sender<Value>> {
+        let prefix = format!("\"{}:", self.calls.name);
+        if !text.contains(&prefix) || text.contains("\"method\"") {
+            return None;
+        }
+        let v: Value = serde_json::from_str(text).ok()?;
+        let id = v.get("id")?.as_str()?;
+        self.calls.waiters.lock().ok()?.remove(id)
     }
 }
 
@@ -213,11 +326,20 @@ where
             let plugin = build();
             let (tx, rx) = mpsc::channel::<RString>();
             let host = Arc::new(host);
+            let calls = Arc::new(Calls {
+                name: plugin.name.clone(),
+                next_id: AtomicU64::new(1),
+                waiters: Mutex::new(HashMap::new()),
+            });
+            let worker_calls = Arc::clone(&calls);
             std::thread::Builder::new()
                 .name(format!("plugin-{}", plugin.name))
-                .spawn(move || run(plugin, rx, host))
+                .spawn(move || run(plugin, rx, host, worker_calls))
                 .map_err(|e| format!("cannot spawn the plugin thread: {e}"))?;
-            Ok(sink_box(PluginSink(Mutex::new(tx))))
+            Ok(sink_box(PluginSink {
+                queue: Mutex::new(tx),
+                calls,
+            }))
         },
     ));
     match started {
@@ -229,7 +351,12 @@ where
     }
 }
 
-fn run(plugin: PluginBuilder, rx: mpsc::Receiver<RString>, host: Arc<MessageSinkBox>) {
+fn run(
+    plugin: PluginBuilder,
+    rx: mpsc::Receiver<RString>,
+    host: Arc<MessageSinkBox>,
+    calls: Arc<Calls>,
+) {
     let mut ctx: Option<PluginContext> = None;
     for raw in rx {
         let msg: Value = match serde_json::from_str(raw.as_str()) {
@@ -241,16 +368,16 @@ fn run(plugin: PluginBuilder, rx: mpsc::Receiver<RString>, host: Arc<MessageSink
             }
         };
         let Some(method) = msg.get("method").and_then(Value::as_str) else {
-            // A response to a request of ours: none are sent in this increment.
-            continue;
-        };
-        let Some(id) = msg.get("id").cloned() else {
-            // A notification: subscriptions are dispatched in a later increment.
+            // A late answer to one of our calls (its waiter gave up): dropped.
             continue;
         };
         let params = msg.get("params").cloned().unwrap_or(Value::Null);
+        let Some(id) = msg.get("id").cloned() else {
+            notify(&plugin, ctx.as_ref(), &host, method, params);
+            continue;
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            handle(&plugin, &mut ctx, &host, method, params)
+            handle(&plugin, &mut ctx, &host, &calls, method, params)
         }));
         let reply = match outcome {
             Ok(Ok(result)) => response_ok(&id, result),
@@ -266,10 +393,43 @@ fn run(plugin: PluginBuilder, rx: mpsc::Receiver<RString>, host: Arc<MessageSink
                     &json!({"jsonrpc": "2.0", "method": "log",
                             "params": {"level": "broken", "message": what}}),
                 );
-                response_err(&id, &RpcError::internal(what))
+                let mut err = RpcError::internal(what);
+                err.data = Some(json!({ "panic": true }));
+                response_err(&id, &err)
             }
         };
         send(&host, &reply);
+    }
+}
+
+/// Dispatch a notification to its topic's handler, else to the `*` handler.
+/// Notifications before `init` are dropped.
+fn notify(
+    plugin: &PluginBuilder,
+    ctx: Option<&PluginContext>,
+    host: &Arc<MessageSinkBox>,
+    method: &str,
+    params: Value,
+) {
+    let Some(ctx) = ctx else { return };
+    let Some(handler) = plugin
+        .notification_handlers
+        .get(method)
+        .or_else(|| plugin.notification_handlers.get("*"))
+    else {
+        return;
+    };
+    if let Err(p) = catch_unwind(AssertUnwindSafe(|| handler(ctx, method, params))) {
+        let what = format!(
+            "plugin {} panicked handling notification {method}: {}",
+            plugin.name,
+            panic_message(&*p)
+        );
+        send(
+            host,
+            &json!({"jsonrpc": "2.0", "method": "log",
+                    "params": {"level": "broken", "message": what}}),
+        );
     }
 }
 
@@ -277,6 +437,7 @@ fn handle(
     plugin: &PluginBuilder,
     ctx: &mut Option<PluginContext>,
     host: &Arc<MessageSinkBox>,
+    calls: &Arc<Calls>,
     method: &str,
     params: Value,
 ) -> Result<Value, RpcError> {
@@ -291,6 +452,7 @@ fn handle(
                 options: init.options,
                 configuration: init.configuration,
                 host: Arc::clone(host),
+                calls: Arc::clone(calls),
             };
             let verdict = match &plugin.on_init {
                 Some(f) => f(&new_ctx),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Node, python_with, shared_dir, skip_or_fail};
 
-fn validate(
+pub fn validate(
     py: &std::path::Path,
     validator: &std::path::Path,
     method: &str,

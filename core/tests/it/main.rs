@@ -9,6 +9,7 @@ mod daemon;
 mod latency;
 mod onion;
 mod peers;
+mod plugins;
 mod pyln;
 mod rpc_errors;
 mod store;

@@ -145,6 +145,12 @@ fn check(v: &Option<(PathBuf, PathBuf)>, what: &str, value: &Value, request: boo
     }
 }
 
+/// A notification as lightningd sends it (payload under params[topic]).
+fn check_notification(v: &Option<(PathBuf, PathBuf)>, topic: &str, params: &Value) {
+    let envelope = json!({"jsonrpc": "2.0", "method": topic, "params": params});
+    check(v, &format!("notification/{topic}"), &envelope, false);
+}
+
 fn plugin_entry<'a>(list: &'a Value, path: &Path) -> &'a Value {
     list["plugins"]
         .as_array()
@@ -283,7 +289,7 @@ fn hooks_and_notifications_reach_plugins() {
     assert_eq!(listed[0]["key"], json!(["k"]), "namespace stripped: {ds}");
     assert_eq!(listed[0]["string"], "v");
     // Stored under the plugin's name.
-    a.ok("deldatastore", json!({"key": ["probe", "k"]}));
+    a.ok("deldatastore", json!({"key": ["lumen_test_probe", "k"]}));
     // A plugin's own error keeps its code.
     assert_eq!(code(&a.call("probe-fail", json!({}))), 1402);
 
@@ -323,24 +329,26 @@ fn hooks_and_notifications_reach_plugins() {
     let n = topic("custommsg");
     assert_eq!(n.len(), 1);
     assert_eq!(n[0]["params"]["custommsg"]["payload"], "ffff0102");
-    check(&v, "notification/custommsg", &n[0]["params"], false);
+    check_notification(&v, "custommsg", &n[0]["params"]);
     let n = topic("connect");
     assert_eq!(n.len(), 1);
     assert_eq!(n[0]["params"]["connect"]["id"], json!(b_id));
     assert_eq!(n[0]["params"]["connect"]["direction"], "in");
-    check(&v, "notification/connect", &n[0]["params"], false);
+    check_notification(&v, "connect", &n[0]["params"]);
     let n = topic("disconnect");
     assert_eq!(n[0]["params"], json!({"disconnect": {"id": b_id}}));
-    check(&v, "notification/disconnect", &n[0]["params"], false);
+    check_notification(&v, "disconnect", &n[0]["params"]);
     let n = topic("block_added");
     assert_eq!(n.len(), 2);
     assert_eq!(n[1]["params"]["block_added"]["height"], 2);
     for e in &n {
-        check(&v, "notification/block_added", &e["params"], false);
+        check_notification(&v, "block_added", &e["params"]);
     }
-    // hello was loaded after probe: probe heard it start.
+    // probe hears its own start, then hello's (loaded after it).
     let n = topic("plugin_started");
-    assert_eq!(n.len(), 1, "{seen:?}");
+    assert_eq!(n.len(), 2, "{seen:?}");
+    assert_eq!(n[0]["params"]["plugin_started"]["plugin_name"], "lumen_test_probe");
+    let n = &n[1..];
     assert_eq!(n[0]["params"]["plugin_started"]["plugin_path"], json!(s(&hello_so())));
     assert!(
         n[0]["params"]["plugin_started"]["methods"]
@@ -348,16 +356,16 @@ fn hooks_and_notifications_reach_plugins() {
             .expect("methods")
             .contains(&json!("hello"))
     );
-    check(&v, "notification/plugin_started", &n[0]["params"], false);
+    check_notification(&v, "plugin_started", &n[0]["params"]);
     // A declared topic is forwarded with its origin; an undeclared one is dropped.
     assert_eq!(
         topic("probe_event")[0]["params"],
-        json!({"origin": "probe", "payload": {"n": 1}})
+        json!({"origin": "lumen_test_probe", "payload": {"n": 1}})
     );
     assert!(topic("probe_secret").is_empty());
 
     // peer_connected: restart probe so that it refuses peers.
-    let stopped = a.ok("plugin", json!({"subcommand": "stop", "plugin": "probe"}));
+    let stopped = a.ok("plugin", json!({"subcommand": "stop", "plugin": "lumen_test_probe"}));
     check(&v, "plugin", &stopped, false);
     let started = a.ok(
         "plugin",

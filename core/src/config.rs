@@ -703,12 +703,12 @@ fn plugins_config(
             _ => Err((None, format!("'{o}' is not NAME=VALUE"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ms = |flag: Option<u64>, file: Option<u64>, key: &'static str, default: Duration| {
-        match flag.or(file) {
-            None => Ok(default),
-            Some(0) => Err((Some(key), "must be at least 1 ms".to_string())),
-            Some(n) => Ok(Duration::from_millis(n)),
-        }
+    let ms = |flag: Option<u64>, file: Option<u64>, key: &'static str, default: Duration| match flag
+        .or(file)
+    {
+        None => Ok(default),
+        Some(0) => Err((Some(key), "must be at least 1 ms".to_string())),
+        Some(n) => Ok(Duration::from_millis(n)),
     };
     Ok(PluginsConfig {
         load,

@@ -21,11 +21,11 @@ use crate::datadir::DataDir;
 use crate::datastore::Datastore;
 use crate::peer::PeerManager;
 use crate::plugin::PluginManager;
-use lumen_sdk::protocol::InitConfiguration;
 use crate::rpc::methods::{NodeIdentity, ShutdownRequest, register_builtins};
 use crate::rpc::{self, Dispatcher};
 use crate::signer::Signer;
 use crate::store::{BackendKind, Store};
+use lumen_sdk::protocol::InitConfiguration;
 
 /// How long shutdown waits for in-flight calls before closing anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);

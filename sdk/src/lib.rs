@@ -13,7 +13,7 @@ pub mod error_codes;
 
 pub use amount::{AmountParseError, Msat, Sat};
 pub mod abi;
+pub mod hooks;
 pub mod host;
 pub mod plugin;
-pub mod hooks;
 pub mod protocol;

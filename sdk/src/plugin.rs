@@ -104,7 +104,9 @@ impl PluginContext {
             w.remove(&id);
         }
         let answer = answer.map_err(|_| {
-            RpcError::internal(format!("the node did not answer {method} within {timeout:?}"))
+            RpcError::internal(format!(
+                "the node did not answer {method} within {timeout:?}"
+            ))
         })?;
         if let Some(err) = answer.get("error") {
             return Err(serde_json::from_value(err.clone()).unwrap_or_else(|_| {

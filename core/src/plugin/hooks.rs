@@ -48,7 +48,10 @@ pub fn order(hook: &str, plugins: &[Arc<Plugin>]) -> Vec<Arc<Plugin>> {
     while out.len() < n {
         // The earliest-loaded plugin with nothing left before it.
         let next = (0..n).find(|&i| !done[i] && indegree[i] == 0).or_else(|| {
-            tracing::warn!(hook, "before/after constraints form a cycle; using load order");
+            tracing::warn!(
+                hook,
+                "before/after constraints form a cycle; using load order"
+            );
             (0..n).find(|&i| !done[i])
         });
         let Some(i) = next else { break };

@@ -28,7 +28,10 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
                 plugin.fail(format!("sent malformed JSON: {shown:?}"));
                 continue;
             }
-            let method = msg.get("method").and_then(Value::as_str).map(str::to_string);
+            let method = msg
+                .get("method")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let params = msg.get("params").cloned().unwrap_or(Value::Null);
             match (method, msg.get("id").cloned()) {
                 (Some(method), Some(id)) => {
@@ -40,7 +43,9 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
                     let Some(m) = manager.upgrade() else { break };
                     notification(&m, &plugin, &method, params);
                 }
-                _ => tracing::warn!(plugin = %plugin.name, %msg, "unexpected message from plugin; dropped"),
+                _ => {
+                    tracing::warn!(plugin = %plugin.name, %msg, "unexpected message from plugin; dropped")
+                }
             }
         }
     });
@@ -81,7 +86,10 @@ async fn answer(m: &PluginManager, plugin: &Plugin, method: &str, id: Value, par
 
 fn notification(m: &PluginManager, plugin: &Plugin, method: &str, params: Value) {
     if method == "log" {
-        let level = params.get("level").and_then(Value::as_str).unwrap_or("info");
+        let level = params
+            .get("level")
+            .and_then(Value::as_str)
+            .unwrap_or("info");
         let message = params
             .get("message")
             .and_then(Value::as_str)
@@ -103,10 +111,7 @@ fn notification(m: &PluginManager, plugin: &Plugin, method: &str, params: Value)
         return;
     }
     // CLN's shape for plugin topics: the emitter and its payload.
-    m.notify_raw(
-        method,
-        json!({ "origin": plugin.name, "payload": params }),
-    );
+    m.notify_raw(method, json!({ "origin": plugin.name, "payload": params }));
 }
 
 /// Put `key` under `[plugin, …]`: by position (first) or by name.

@@ -145,18 +145,20 @@ impl PluginManager {
             seen.push(path.clone());
             if let Err(reason) = self.load(&path, Map::new(), true).await {
                 if self.is_important(&path) {
-                    anyhow::bail!("important plugin {} failed to start: {reason}", path.display());
+                    anyhow::bail!(
+                        "important plugin {} failed to start: {reason}",
+                        path.display()
+                    );
                 }
                 tracing::error!(plugin = %path.display(), %reason, "plugin failed to start");
                 self.record_failed(&path, reason);
             }
         }
         for (name, _) in &self.settings.flag_options {
-            let declared = self.list().iter().any(|p| {
-                p.is_active()
-                    && p.manifest()
-                        .is_some_and(|m| options::declares(m, name))
-            });
+            let declared = self
+                .list()
+                .iter()
+                .any(|p| p.is_active() && p.manifest().is_some_and(|m| options::declares(m, name)));
             if !declared {
                 anyhow::bail!("--plugin-opt {name}: no loaded plugin declares option '{name}'");
             }
@@ -332,11 +334,7 @@ impl PluginManager {
 
     /// The ordered chain for `hook` (active plugins only).
     pub fn hook_chain(&self, hook: &str) -> Vec<Arc<Plugin>> {
-        let active: Vec<Arc<Plugin>> = self
-            .list()
-            .into_iter()
-            .filter(|p| p.is_active())
-            .collect();
+        let active: Vec<Arc<Plugin>> = self.list().into_iter().filter(|p| p.is_active()).collect();
         hooks::order(hook, &active)
     }
 

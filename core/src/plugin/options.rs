@@ -114,7 +114,10 @@ mod tests {
         let mut given = Map::new();
         given.insert("colour".into(), json!("red"));
         let e = resolve("p", &manifest(), &given).unwrap_err();
-        assert!(e.contains("unknown option 'colour'") && e.contains("greeting"), "{e}");
+        assert!(
+            e.contains("unknown option 'colour'") && e.contains("greeting"),
+            "{e}"
+        );
         let mut given = Map::new();
         given.insert("count".into(), json!("many"));
         let e = resolve("p", &manifest(), &given).unwrap_err();

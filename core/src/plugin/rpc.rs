@@ -37,7 +37,10 @@ pub fn register(manager: &Arc<PluginManager>) -> Result<(), String> {
 
 /// `{subcommand, plugin, options}` from positional or named params; named
 /// `k=v` extras (CLN's `-k` style) are options too.
-fn parse(raw: Value) -> Result<(String, Option<String>, Map<String, Value>), RpcError> {
+/// A parsed `plugin` call: subcommand, target (path or name), options.
+type Parsed = (String, Option<String>, Map<String, Value>);
+
+fn parse(raw: Value) -> Result<Parsed, RpcError> {
     let mut opts = Map::new();
     let add_opt = |opts: &mut Map<String, Value>, s: &str| -> Result<(), RpcError> {
         match s.split_once('=') {
@@ -165,7 +168,10 @@ async fn plugin_command(m: &Arc<PluginManager>, raw: Value) -> Result<Value, Rpc
             if !p.dynamic() && !failed {
                 return Err(RpcError::new(
                     codes::PLUGIN_ERROR,
-                    format!("plugin {} is not dynamic: it cannot be stopped at runtime", p.name),
+                    format!(
+                        "plugin {} is not dynamic: it cannot be stopped at runtime",
+                        p.name
+                    ),
                 ));
             }
             m.stop(&p);
@@ -197,9 +203,11 @@ struct RpcCommandHook {
 
 impl CallHook for RpcCommandHook {
     fn active(&self) -> bool {
-        self.manager
-            .upgrade()
-            .is_some_and(|m| m.list().iter().any(|p| p.is_active() && p.has_hook("rpc_command")))
+        self.manager.upgrade().is_some_and(|m| {
+            m.list()
+                .iter()
+                .any(|p| p.is_active() && p.has_hook("rpc_command"))
+        })
     }
 
     fn intercept(&self, method: String, params: Value) -> InterceptFuture {

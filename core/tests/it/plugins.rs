@@ -33,11 +33,20 @@ fn cargo(args: &[&str]) -> Option<Command> {
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
-        if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_"]
-            .iter()
-            .any(|p| key.starts_with(p))
-            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR"]
-                .contains(&key.as_ref())
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&key.as_ref())
         {
             cmd.env_remove(key.as_ref());
         }
@@ -78,7 +87,10 @@ fn built() -> &'static Path {
                 None => {}
             }
             let started = Instant::now();
-            assert!(cmd.status().expect("cargo").success(), "building plugins failed");
+            assert!(
+                cmd.status().expect("cargo").success(),
+                "building plugins failed"
+            );
             eprintln!("built test plugins in {:?}", started.elapsed());
         }
         dir
@@ -101,8 +113,16 @@ fn bad_abi_so() -> Option<PathBuf> {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/tests/fixtures/bad-abi/Cargo.toml");
     let manifest = manifest.to_str()?.to_string();
     let mut cmd = cargo(&["build", "--locked", "--manifest-path", &manifest])?;
-    assert!(cmd.status().expect("cargo").success(), "building bad-abi failed");
-    Some(profile_dir().parent()?.join("debug").join(lib_name("lumen_test_bad_abi")))
+    assert!(
+        cmd.status().expect("cargo").success(),
+        "building bad-abi failed"
+    );
+    Some(
+        profile_dir()
+            .parent()?
+            .join("debug")
+            .join(lib_name("lumen_test_bad_abi")),
+    )
 }
 
 fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
@@ -176,7 +196,10 @@ fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
     )
     .expect("config");
     let node = Node::start(&dir);
-    assert_eq!(node.ok("hello", json!(["unix"])), json!({"greeting": "hey unix"}));
+    assert_eq!(
+        node.ok("hello", json!(["unix"])),
+        json!({"greeting": "hey unix"})
+    );
     let (status, body) = http_post(
         node.port,
         Some(&node.token()),
@@ -197,18 +220,29 @@ fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
         .filter_map(|h| h["command"].as_str())
         .collect();
     assert!(commands.contains(&"hello [name]"), "{commands:?}");
-    assert!(commands.iter().any(|c| c.starts_with("plugin ")), "{commands:?}");
+    assert!(
+        commands.iter().any(|c| c.starts_with("plugin ")),
+        "{commands:?}"
+    );
     // The plugin's own call back into the node.
     let info = node.ok("getinfo", json!({}));
     assert_eq!(node.ok("hello-node", json!({}))["id"], info["id"]);
     // Its errors keep their code.
-    assert_eq!(code(&node.call("hello", json!([5]))), codes::INVALID_PARAMS as i64);
+    assert_eq!(
+        code(&node.call("hello", json!([5]))),
+        codes::INVALID_PARAMS as i64
+    );
     drop(node);
 
     // 2. From --plugin, option from --plugin-opt.
     let node = Node::start_with(
         &tmp.path().join("b"),
-        &["--plugin", s(&hello_so()), "--plugin-opt", "hello-greeting=yo"],
+        &[
+            "--plugin",
+            s(&hello_so()),
+            "--plugin-opt",
+            "hello-greeting=yo",
+        ],
     );
     assert_eq!(node.ok("hello", json!({})), json!({"greeting": "yo world"}));
     drop(node);
@@ -225,7 +259,10 @@ fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
     let node = Node::start(&dir);
     assert_eq!(node.ok("hello", json!(["x"])), json!({"greeting": "dir x"}));
     let list = node.ok("plugin", json!(["list"]));
-    assert_eq!(plugin_entry(&list, &dir.join("plugins/hello.so"))["active"], true);
+    assert_eq!(
+        plugin_entry(&list, &dir.join("plugins/hello.so"))["active"],
+        true
+    );
     drop(node);
 
     // 4. An option the plugin does not declare: it is marked failed, saying
@@ -233,24 +270,42 @@ fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
     let dir = tmp.path().join("d");
     std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
     std::fs::copy(hello_so(), dir.join("plugins/hello.so")).expect("copy");
-    std::fs::write(dir.join("lumen.toml"), "[plugins.options.hello]\nbogus = 1\n").expect("config");
+    std::fs::write(
+        dir.join("lumen.toml"),
+        "[plugins.options.hello]\nbogus = 1\n",
+    )
+    .expect("config");
     let node = Node::start(&dir);
     let list = node.ok("plugin", json!({"subcommand": "list"}));
     let entry = plugin_entry(&list, &dir.join("plugins/hello.so"));
     assert_eq!(entry["active"], false);
     let why = entry["failure"].as_str().expect("failure");
-    assert!(why.contains("unknown option 'bogus'") && why.contains("hello-greeting"), "{why}");
-    assert_eq!(code(&node.call("hello", json!([]))), codes::METHOD_NOT_FOUND as i64);
+    assert!(
+        why.contains("unknown option 'bogus'") && why.contains("hello-greeting"),
+        "{why}"
+    );
+    assert_eq!(
+        code(&node.call("hello", json!([]))),
+        codes::METHOD_NOT_FOUND as i64
+    );
     // A --plugin-opt nobody declares stops the start with a clear error.
     let out = Command::new(crate::support::bin("lumend"))
-        .args(["--datadir", s(&tmp.path().join("e")), "--rpc-bind", "127.0.0.1:0"])
+        .args([
+            "--datadir",
+            s(&tmp.path().join("e")),
+            "--rpc-bind",
+            "127.0.0.1:0",
+        ])
         .args(["--plugin", s(&hello_so()), "--plugin-opt", "nope=1"])
         .stdout(Stdio::null())
         .output()
         .expect("lumend");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no loaded plugin declares option 'nope'"), "{err}");
+    assert!(
+        err.contains("no loaded plugin declares option 'nope'"),
+        "{err}"
+    );
 }
 
 const REGTEST_ADDR: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
@@ -276,12 +331,20 @@ fn hooks_and_notifications_reach_plugins() {
     let a_info = a.ok("getinfo", json!({}));
     let a_id = a_info["id"].as_str().expect("id").to_string();
     let a_port = a_info["binding"][0]["port"].as_u64().expect("port");
-    let b_id = b.ok("getinfo", json!({}))["id"].as_str().expect("id").to_string();
+    let b_id = b.ok("getinfo", json!({}))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
 
     // rpc_command: return an error, replace, and not for the plugin's own calls.
     let blocked = a.call("listdatastore", json!({}));
     assert_eq!(code(&blocked), 1401, "{blocked}");
-    assert!(blocked["error"]["message"].as_str().expect("msg").contains("blocked by probe"));
+    assert!(
+        blocked["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("blocked by probe")
+    );
     assert_eq!(a.ok("probe-replaced", json!({})), json!({"via": "replace"}));
     let ds = a.ok("probe-datastore", json!({}));
     let listed = ds["listed"]["datastore"].as_array().expect("datastore");
@@ -296,15 +359,21 @@ fn hooks_and_notifications_reach_plugins() {
     // block_added.
     a.ok("dev-mine", json!({"blocks": 2, "address": REGTEST_ADDR}));
     assert!(
-        wait_until(Duration::from_secs(10), || a.ok("hello-counts", json!({}))["block_added"]
+        wait_until(Duration::from_secs(10), || a.ok("hello-counts", json!({}))
+            ["block_added"]
             == 2),
         "{}",
         a.ok("hello-counts", json!({}))
     );
 
     // connect, custommsg (hook + notification), disconnect.
-    b.ok("connect", json!({"id": a_id, "host": "127.0.0.1", "port": a_port}));
-    assert!(wait_until(Duration::from_secs(10), || a.ok("hello-counts", json!({}))["connect"] == 1));
+    b.ok(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
+    assert!(wait_until(Duration::from_secs(10), || a
+        .ok("hello-counts", json!({}))["connect"]
+        == 1));
     b.ok("sendcustommsg", json!({"node_id": a_id, "msg": "ffff0102"}));
     b.ok("disconnect", json!({"id": a_id}));
     a.ok("probe-emit", json!({}));
@@ -323,8 +392,14 @@ fn hooks_and_notifications_reach_plugins() {
     let seen = seen.as_array().expect("seen");
     let topic = |t: &str| -> Vec<&Value> { seen.iter().filter(|e| e["topic"] == t).collect() };
 
-    let hook = seen.iter().find(|e| e["hook"] == "custommsg").expect("custommsg hook");
-    assert_eq!(hook["params"], json!({"peer_id": b_id, "payload": "ffff0102"}));
+    let hook = seen
+        .iter()
+        .find(|e| e["hook"] == "custommsg")
+        .expect("custommsg hook");
+    assert_eq!(
+        hook["params"],
+        json!({"peer_id": b_id, "payload": "ffff0102"})
+    );
     check(&v, "hook/custommsg", &hook["params"], true);
     let n = topic("custommsg");
     assert_eq!(n.len(), 1);
@@ -347,9 +422,15 @@ fn hooks_and_notifications_reach_plugins() {
     // probe hears its own start, then hello's (loaded after it).
     let n = topic("plugin_started");
     assert_eq!(n.len(), 2, "{seen:?}");
-    assert_eq!(n[0]["params"]["plugin_started"]["plugin_name"], "lumen_test_probe");
+    assert_eq!(
+        n[0]["params"]["plugin_started"]["plugin_name"],
+        "lumen_test_probe"
+    );
     let n = &n[1..];
-    assert_eq!(n[0]["params"]["plugin_started"]["plugin_path"], json!(s(&hello_so())));
+    assert_eq!(
+        n[0]["params"]["plugin_started"]["plugin_path"],
+        json!(s(&hello_so()))
+    );
     assert!(
         n[0]["params"]["plugin_started"]["methods"]
             .as_array()
@@ -365,23 +446,35 @@ fn hooks_and_notifications_reach_plugins() {
     assert!(topic("probe_secret").is_empty());
 
     // peer_connected: restart probe so that it refuses peers.
-    let stopped = a.ok("plugin", json!({"subcommand": "stop", "plugin": "lumen_test_probe"}));
+    let stopped = a.ok(
+        "plugin",
+        json!({"subcommand": "stop", "plugin": "lumen_test_probe"}),
+    );
     check(&v, "plugin", &stopped, false);
     let started = a.ok(
         "plugin",
         json!({"subcommand": "start", "plugin": s(&probe_so()), "probe-reject-peers": "true"}),
     );
     check(&v, "plugin", &started, false);
-    let _ = b.call("connect", json!({"id": a_id, "host": "127.0.0.1", "port": a_port}));
+    let _ = b.call(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
     assert!(
-        wait_until(Duration::from_secs(10), || b.ok("listpeers", json!({}))["peers"]
-            == json!([])
-            && a.ok("listpeers", json!({}))["peers"] == json!([])),
+        wait_until(
+            Duration::from_secs(10),
+            || b.ok("listpeers", json!({}))["peers"] == json!([])
+                && a.ok("listpeers", json!({}))["peers"] == json!([])
+        ),
         "peer not disconnected by the hook"
     );
     let seen = a.ok("probe-seen", json!({}));
     assert!(
-        !seen.as_array().expect("seen").iter().any(|e| e["topic"] == "connect"),
+        !seen
+            .as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["topic"] == "connect"),
         "a refused peer must not be announced: {seen}"
     );
     // hello (no hook) is unaffected and still counts only the first connect.
@@ -407,7 +500,12 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
             "1500",
         ],
     );
-    let hello_ok = || assert_eq!(node.ok("hello", json!(["ok"])), json!({"greeting": "hi ok"}));
+    let hello_ok = || {
+        assert_eq!(
+            node.ok("hello", json!(["ok"])),
+            json!({"greeting": "hi ok"})
+        )
+    };
     let failure = || -> String {
         let list = node.ok("plugin", json!(["list"]));
         let e = plugin_entry(&list, &faulty);
@@ -425,11 +523,23 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     // Panic in a method.
     let r = node.call("faulty-panic", json!({}));
     assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
-    assert!(r["error"]["message"].as_str().expect("m").contains("asked to panic"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("asked to panic"),
+        "{r}"
+    );
     assert!(failure().contains("panicked in faulty-panic"));
     let r = node.call("faulty-ok", json!({}));
     assert_eq!(code(&r), codes::PLUGIN_TERMINATED as i64, "{r}");
-    assert!(r["error"]["message"].as_str().expect("m").contains("has failed"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("has failed"),
+        "{r}"
+    );
     hello_ok();
     restart();
 
@@ -446,7 +556,11 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     let t0 = Instant::now();
     let r = node.call("faulty-garbage", json!({}));
     assert_eq!(code(&r), codes::PLUGIN_TERMINATED as i64, "{r}");
-    assert!(t0.elapsed() < Duration::from_millis(1400), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
     assert!(failure().contains("malformed JSON"), "{}", failure());
     hello_ok();
     restart();
@@ -460,7 +574,11 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     // A hook that panics counts as continue: the call goes on.
     let r = node.call("faulty-trip", json!({}));
     assert_eq!(code(&r), codes::METHOD_NOT_FOUND as i64, "{r}");
-    assert!(failure().contains("panicked in rpc_command"), "{}", failure());
+    assert!(
+        failure().contains("panicked in rpc_command"),
+        "{}",
+        failure()
+    );
     hello_ok();
 
     // A plugin built against another interface is refused at load.
@@ -476,18 +594,33 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     // An important plugin's failure stops the node, with the reason.
     let mut node = Node::start_with(
         &tmp.path().join("b"),
-        &["--plugin", s(&faulty), "--important-plugin", "lumen_test_faulty"],
+        &[
+            "--plugin",
+            s(&faulty),
+            "--important-plugin",
+            "lumen_test_faulty",
+        ],
     );
     // The answer may or may not make it out before the node stops.
     let _ = crate::support::unix_call(&node.socket(), "faulty-panic", json!({}));
     let status = node.wait_exit();
     assert!(!status.success(), "{status}");
-    assert!(node.log().contains("important plugin lumen_test_faulty failed"), "{}", node.log());
+    assert!(
+        node.log()
+            .contains("important plugin lumen_test_faulty failed"),
+        "{}",
+        node.log()
+    );
 
     // An important plugin that cannot load stops the start.
     if let Some(bad) = bad_abi_so() {
         let mut child = Command::new(crate::support::bin("lumend"))
-            .args(["--datadir", s(&tmp.path().join("c")), "--rpc-bind", "127.0.0.1:0"])
+            .args([
+                "--datadir",
+                s(&tmp.path().join("c")),
+                "--rpc-bind",
+                "127.0.0.1:0",
+            ])
             .args(["--plugin", s(&bad), "--important-plugin", s(&bad)])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -497,8 +630,16 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
         assert!(!status.success());
         let mut err = String::new();
         use std::io::Read;
-        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
-        assert!(err.contains("important plugin") && err.contains("incompatible"), "{err}");
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read");
+        assert!(
+            err.contains("important plugin") && err.contains("incompatible"),
+            "{err}"
+        );
     }
 }
 
@@ -522,21 +663,39 @@ fn plugin_start_stop_list_rescan_at_runtime() {
 
     // Starting it twice, or another copy with the same methods, is refused.
     let r = node.call("plugin", json!(["start", s(&probe_so())]));
-    assert!(r["error"]["message"].as_str().expect("m").contains("already running"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("already running"),
+        "{r}"
+    );
     std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
     std::fs::copy(probe_so(), dir.join("plugins/probe2.so")).expect("copy");
-    let r = node.call("plugin", json!({"subcommand": "start", "plugin": "probe2.so"}));
+    let r = node.call(
+        "plugin",
+        json!({"subcommand": "start", "plugin": "probe2.so"}),
+    );
     assert_eq!(code(&r), codes::PLUGIN_ERROR as i64);
     let m = r["error"]["message"].as_str().expect("m");
     assert!(m.contains("clashes with plugin lumen_test_probe"), "{m}");
     assert_eq!(node.ok("probe-echo", json!({"a": 1})), json!({"a": 1}));
 
     // Stop: methods gone, no longer listed.
-    let stopped = node.ok("plugin", json!({"subcommand": "stop", "plugin": "lumen_test_probe"}));
+    let stopped = node.ok(
+        "plugin",
+        json!({"subcommand": "stop", "plugin": "lumen_test_probe"}),
+    );
     check(&v, "plugin", &stopped, false);
     assert_eq!(stopped["result"], "Successfully stopped lumen_test_probe.");
-    assert_eq!(code(&node.call("probe-echo", json!([]))), codes::METHOD_NOT_FOUND as i64);
-    assert_eq!(code(&node.call("help", json!({"command": "probe-echo"}))), codes::INVALID_PARAMS as i64);
+    assert_eq!(
+        code(&node.call("probe-echo", json!([]))),
+        codes::METHOD_NOT_FOUND as i64
+    );
+    assert_eq!(
+        code(&node.call("help", json!({"command": "probe-echo"}))),
+        codes::INVALID_PARAMS as i64
+    );
     assert_eq!(node.ok("plugin", json!(["list"]))["plugins"], json!([]));
 
     // Rescan loads what is new in <datadir>/plugins.
@@ -551,7 +710,13 @@ fn plugin_start_stop_list_rescan_at_runtime() {
 
     // hello is not dynamic.
     let r = node.call("plugin", json!(["stop", "hello"]));
-    assert!(r["error"]["message"].as_str().expect("m").contains("not dynamic"), "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("not dynamic"),
+        "{r}"
+    );
     let r = node.call("plugin", json!(["frobnicate"]));
     assert_eq!(code(&r), codes::INVALID_PARAMS as i64);
 }

@@ -30,9 +30,12 @@ pub fn build() -> PluginBuilder {
             std::thread::sleep(Duration::from_secs(3600));
             Ok(json!({}))
         })
-        .method("faulty-garbage", "", "Answer text that is not JSON", |_, _| {
-            Ok(json!(GARBAGE))
-        })
+        .method(
+            "faulty-garbage",
+            "",
+            "Answer text that is not JSON",
+            |_, _| Ok(json!(GARBAGE)),
+        )
         .method("faulty-badshape", "", "Answer a malformed error", |_, _| {
             Ok(json!(BADSHAPE))
         })
@@ -51,7 +54,8 @@ impl MessageSink for Forger {
     fn send(&self, message: RString) {
         let text = message.as_str();
         if text.contains(GARBAGE) {
-            self.0.send(RString::from("{\"jsonrpc\": \"2.0\", \"id\": oops"));
+            self.0
+                .send(RString::from("{\"jsonrpc\": \"2.0\", \"id\": oops"));
         } else if text.contains(BADSHAPE) {
             let id = serde_json::from_str::<Value>(text)
                 .ok()

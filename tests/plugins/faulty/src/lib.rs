@@ -2,9 +2,12 @@
 //! it: `faulty-panic` panics (the SDK turns it into an error), `faulty-hang`
 //! never answers, `faulty-garbage` answers text that is not JSON and
 //! `faulty-badshape` a JSON-RPC response with a malformed error (both
-//! forged below the SDK, at the ABI's message sink). Its `rpc_command` hook
-//! panics for the method `faulty-trip`. `faulty-ok` behaves.
+//! forged below the SDK, at the ABI's message sink); `faulty-die` drops the
+//! host's sink, as a plugin whose runtime ended does. Its `rpc_command` hook
+//! panics for the method `faulty-trip` and never answers for `faulty-stall`.
+//! `faulty-ok` behaves.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RString};
@@ -15,6 +18,7 @@ use serde_json::{Value, json};
 
 const GARBAGE: &str = "__faulty_garbage__";
 const BADSHAPE: &str = "__faulty_badshape__";
+const DIE: &str = "__faulty_die__";
 
 /// Build the plugin.
 pub fn build() -> PluginBuilder {
@@ -39,38 +43,53 @@ pub fn build() -> PluginBuilder {
         .method("faulty-badshape", "", "Answer a malformed error", |_, _| {
             Ok(json!(BADSHAPE))
         })
+        .method(
+            "faulty-die",
+            "",
+            "End the plugin's side of the pipe",
+            |_, _| Ok(json!(DIE)),
+        )
         .on_hook("rpc_command", &[], &[], |_, payload| {
             if payload["rpc_command"]["method"] == "faulty-trip" {
                 panic!("faulty: rpc_command hook asked to panic");
+            }
+            if payload["rpc_command"]["method"] == "faulty-stall" {
+                std::thread::sleep(Duration::from_secs(3600));
             }
             Ok(continue_result())
         })
 }
 
 /// Sits between the SDK and the host's sink: forges the bad answers.
-struct Forger(MessageSinkBox);
+struct Forger(Mutex<Option<MessageSinkBox>>);
 
 impl MessageSink for Forger {
     fn send(&self, message: RString) {
+        let Ok(mut guard) = self.0.lock() else { return };
         let text = message.as_str();
+        if text.contains(DIE) {
+            // Dropping the host's sink is what the end of a runtime looks like.
+            guard.take();
+            return;
+        }
+        let Some(host) = guard.as_ref() else { return };
         if text.contains(GARBAGE) {
-            self.0
-                .send(RString::from("{\"jsonrpc\": \"2.0\", \"id\": oops"));
+            host.send(RString::from("{\"jsonrpc\": \"2.0\", \"id\": oops"));
         } else if text.contains(BADSHAPE) {
             let id = serde_json::from_str::<Value>(text)
                 .ok()
                 .and_then(|v| v.get("id").cloned())
                 .unwrap_or(Value::Null);
             let forged = json!({"jsonrpc": "2.0", "id": id, "error": "not an object"});
-            self.0.send(RString::from(forged.to_string()));
+            host.send(RString::from(forged.to_string()));
         } else {
-            self.0.send(message);
+            host.send(message);
         }
     }
 }
 
 extern "C" fn start(host: MessageSinkBox) -> RResult<MessageSinkBox, RString> {
-    start_exported(sink_box(Forger(host)), build)
+    start_exported(sink_box(Forger(Mutex::new(Some(host)))), build)
 }
 
 /// The abi_stable root module.

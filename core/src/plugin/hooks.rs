@@ -83,3 +83,43 @@ pub async fn call_chain(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lumen_sdk::protocol::{HookDecl, Manifest};
+    use std::path::Path;
+
+    fn plugin(name: &str, before: &[&str], after: &[&str]) -> Arc<Plugin> {
+        let p = Plugin::failed(Path::new(&format!("/x/{name}.so")), "test".into());
+        p.set_manifest(Manifest {
+            hooks: vec![HookDecl {
+                name: "h".into(),
+                before: before.iter().map(|s| s.to_string()).collect(),
+                after: after.iter().map(|s| s.to_string()).collect(),
+            }],
+            ..Manifest::default()
+        });
+        p
+    }
+
+    fn names(v: &[Arc<Plugin>]) -> Vec<&str> {
+        v.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn load_order_adjusted_by_before_and_after() {
+        let a = plugin("a", &[], &[]);
+        let b = plugin("b", &["a"], &[]);
+        let c = plugin("c", &[], &[]);
+        let d = plugin("d", &[], &["c", "nobody"]);
+        let loaded = [a, b, c.clone(), d];
+        assert_eq!(names(&order("h", &loaded)), ["b", "a", "c", "d"]);
+        assert!(order("other", &loaded).is_empty());
+        // c after d and d after c: a cycle falls back to load order.
+        let c2 = plugin("c", &[], &["d"]);
+        let d2 = plugin("d", &[], &["c"]);
+        assert_eq!(names(&order("h", &[c2, d2])), ["c", "d"]);
+        let _ = c;
+    }
+}

@@ -4,6 +4,9 @@
 
 use std::sync::Arc;
 
+use lumen_sdk::hooks::{
+    CustomMsgPayload, PeerConnectedPayload, PeerConnectedPeer, PeerConnectedResult,
+};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -23,12 +26,15 @@ pub fn connect_payload(info: &PeerInfo) -> Value {
 
 /// `peer_connected` hook payload.
 pub fn peer_connected_payload(info: &PeerInfo) -> Value {
-    json!({"peer": {
-        "id": info.id.to_string(),
-        "direction": if info.inbound { "in" } else { "out" },
-        "addr": info.addr.to_string(),
-        "features": hex::encode(info.features.to_be_bytes()),
-    }})
+    let payload = PeerConnectedPayload {
+        peer: PeerConnectedPeer {
+            id: info.id.to_string(),
+            direction: if info.inbound { "in" } else { "out" }.to_string(),
+            addr: info.addr.to_string(),
+            features: hex::encode(info.features.to_be_bytes()),
+        },
+    };
+    serde_json::to_value(payload).unwrap_or(Value::Null)
 }
 
 /// Forward peer events: `peer_connected` hook then `connect`; `disconnect`;
@@ -51,16 +57,18 @@ pub fn spawn_peer_events(manager: Arc<PluginManager>, peers: Arc<PeerManager>) {
                         .call_hook("peer_connected", &peer_connected_payload(&info))
                         .await;
                     if let Some((plugin, result)) = verdict {
-                        if result.get("result").and_then(Value::as_str) == Some("disconnect") {
-                            let why = result
-                                .get("error_message")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default();
-                            tracing::info!(peer = %info.id, %plugin, why, "peer_connected hook: disconnect");
-                            let _ = peers.disconnect(&info.id).await;
-                            continue;
+                        match serde_json::from_value::<PeerConnectedResult>(result.clone()) {
+                            Ok(PeerConnectedResult::Disconnect { error_message }) => {
+                                let why = error_message.unwrap_or_default();
+                                tracing::info!(peer = %info.id, %plugin, why, "peer_connected hook: disconnect");
+                                let _ = peers.disconnect(&info.id).await;
+                                continue;
+                            }
+                            Ok(PeerConnectedResult::Continue) => {}
+                            Err(_) => {
+                                tracing::warn!(%plugin, %result, "peer_connected hook: unknown result; continuing")
+                            }
                         }
-                        tracing::warn!(%plugin, %result, "peer_connected hook: unknown result; continuing");
                     }
                     manager.notify("connect", connect_payload(&info));
                 }
@@ -70,10 +78,11 @@ pub fn spawn_peer_events(manager: Arc<PluginManager>, peers: Arc<PeerManager>) {
                 PeerNotification::Custom(msg) => {
                     let mut bytes = msg.ty.to_be_bytes().to_vec();
                     bytes.extend_from_slice(&msg.payload);
-                    let payload = json!({
-                        "peer_id": msg.peer.to_string(),
-                        "payload": hex::encode(bytes),
-                    });
+                    let payload = serde_json::to_value(CustomMsgPayload {
+                        peer_id: msg.peer.to_string(),
+                        payload: hex::encode(bytes),
+                    })
+                    .unwrap_or(Value::Null);
                     if let Some((plugin, result)) = manager.call_hook("custommsg", &payload).await {
                         tracing::warn!(%plugin, %result, "custommsg hook: only continue is defined");
                     }

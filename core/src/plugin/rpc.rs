@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use lumen_sdk::error_codes as codes;
+use lumen_sdk::hooks::{RpcCommand, RpcCommandPayload};
 use serde_json::{Map, Value, json};
 
 use super::{PluginManager, Status};
@@ -217,7 +218,14 @@ impl CallHook for RpcCommandHook {
             let Some(m) = manager.upgrade() else {
                 return Intercept::Continue;
             };
-            let payload = json!({"rpc_command": {"id": id, "method": method, "params": params}});
+            let payload = serde_json::to_value(RpcCommandPayload {
+                rpc_command: RpcCommand {
+                    id: Value::String(id),
+                    method,
+                    params,
+                },
+            })
+            .unwrap_or(Value::Null);
             let Some((plugin, result)) = m.call_hook("rpc_command", &payload).await else {
                 return Intercept::Continue;
             };

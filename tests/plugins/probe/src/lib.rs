@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 /// Build the plugin.
 pub fn build() -> PluginBuilder {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
-    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen);
+    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
+    let (s4, s5) = (seen.clone(), seen);
     PluginBuilder::new("probe")
         .dynamic(true)
         .option("probe-block", OptionType::String, None, "Method the rpc_command hook refuses")
@@ -39,8 +40,13 @@ pub fn build() -> PluginBuilder {
             ctx.notify("probe_event", json!({"n": 1}));
             Ok(json!({}))
         })
-        .on_hook("rpc_command", &[], &[], |ctx, payload| {
+        .on_hook("rpc_command", &[], &[], move |ctx, payload| {
             let method = payload["rpc_command"]["method"].as_str().unwrap_or_default();
+            if method == "probe-replaced"
+                && let Ok(mut s) = s4.lock()
+            {
+                s.push(json!({"hook": "rpc_command", "params": payload}));
+            }
             if Some(method) == ctx.option_str("probe-block") {
                 return Ok(json!({"return": {"error": {"code": 1401, "message": format!("{method} is blocked by probe")}}}));
             }
@@ -50,7 +56,10 @@ pub fn build() -> PluginBuilder {
             }
             Ok(continue_result())
         })
-        .on_hook("peer_connected", &[], &[], |ctx, _payload| {
+        .on_hook("peer_connected", &[], &[], move |ctx, payload| {
+            if let Ok(mut s) = s5.lock() {
+                s.push(json!({"hook": "peer_connected", "params": payload}));
+            }
             if ctx.option("probe-reject-peers") == Some(&json!(true)) {
                 return Ok(json!({"result": "disconnect", "error_message": "probe says no"}));
             }

@@ -212,6 +212,10 @@ fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
     let (rc, out, err) = cli(&dir, &["hello", "cli"]);
     assert_eq!(rc, 0, "{err}");
     assert!(out.contains("hey cli"), "{out}");
+    let ws = format!("ws://127.0.0.1:{}", node.port);
+    let (rc, out, err) = cli(&dir, &["--rpc-url", &ws, "hello", "ws"]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("hey ws"), "{out}");
     let help = node.ok("help", json!({}));
     let commands: Vec<&str> = help["help"]
         .as_array()
@@ -707,6 +711,27 @@ fn plugin_start_stop_list_rescan_at_runtime() {
     assert_eq!(node.ok("hello", json!([])), json!({"greeting": "hi world"}));
     let again = node.ok("plugin", json!(["rescan"]));
     assert_eq!(again["plugins"].as_array().expect("plugins").len(), 2);
+
+    // probe2 (subscribed to `*`) hears another plugin start and stop.
+    node.ok("plugin", json!(["start", s(&faulty_so())]));
+    node.ok("plugin", json!(["stop", "lumen_test_faulty"]));
+    let seen = node.ok("probe-seen", json!({}));
+    let stopped = seen
+        .as_array()
+        .expect("seen")
+        .iter()
+        .find(|e| e["topic"] == "plugin_stopped")
+        .unwrap_or_else(|| panic!("no plugin_stopped in {seen}"));
+    let payload = &stopped["params"]["plugin_stopped"];
+    assert_eq!(payload["plugin_name"], "lumen_test_faulty");
+    assert_eq!(payload["plugin_path"], json!(s(&faulty_so())));
+    assert!(
+        payload["methods"]
+            .as_array()
+            .expect("methods")
+            .contains(&json!("faulty-ok"))
+    );
+    check_notification(&v, "plugin_stopped", &stopped["params"]);
 
     // hello is not dynamic.
     let r = node.call("plugin", json!(["stop", "hello"]));

@@ -5,7 +5,8 @@
 //! the stable JSON-RPC error codes and a typed jsonrpsee client trait, and the
 //! first increment of the plugin system: the in-process ABI ([`abi`]), the
 //! host that loads plugins ([`host`]), the plugin-side builder ([`plugin`],
-//! [`export_plugin!`]) and the start-up message shapes ([`protocol`]).
+//! [`export_plugin!`]), the start-up message shapes ([`protocol`]) and the
+//! hook payloads and results the node and plugins share ([`hooks`]).
 
 pub mod amount;
 pub mod api;

@@ -123,11 +123,11 @@ impl PluginManager {
         out
     }
 
-    /// Whether a plugin from `path` is loaded (failed or not).
-    pub fn has_path(&self, path: &Path) -> bool {
-        self.list()
-            .iter()
-            .any(|p| p.path == path || same_file(&p.path, path))
+    /// Whether a plugin from `path` is loaded and not failed.
+    pub fn running(&self, path: &Path) -> bool {
+        self.list().iter().any(|p| {
+            !matches!(p.status(), Status::Failed(_)) && (p.path == path || same_file(&p.path, path))
+        })
     }
 
     /// Start-up: load the configured plugins and those in the plugin

@@ -18,7 +18,7 @@ pub fn register(manager: &Arc<PluginManager>) -> Result<(), String> {
     manager.dispatcher().register(Method::passthrough(
         "plugin",
         "subcommand [plugin] [options…]",
-        "Manage plugins: list, start PATH [k=v…], stop NAME, rescan.",
+        "Manage plugins: list, start PATH [k=v…], stop NAME, rescan (start what is new or failed in <datadir>/plugins).",
         move |params| {
             let weak = weak.clone();
             async move {
@@ -180,7 +180,8 @@ async fn plugin_command(m: &Arc<PluginManager>, raw: Value) -> Result<Value, Rpc
         }
         "rescan" => {
             for path in m.dir_libraries() {
-                if m.has_path(&path) {
+                // Failed ones are tried again; running ones are left alone.
+                if m.running(&path) {
                     continue;
                 }
                 if let Err(e) = m.load(&path, Map::new(), false).await {

@@ -4,10 +4,12 @@
 //! Unknown keys and bad values are refused with the file, the key and the
 //! reason — a typo in a money-handling daemon's config must never be ignored.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use clap::Parser;
 use serde::Deserialize;
@@ -177,6 +179,26 @@ pub struct Cli {
     /// (default 2 on regtest, none elsewhere).
     #[arg(long, env = "LUMEN_FALLBACK_FEERATE", value_name = "SAT_PER_VB")]
     pub fallback_feerate: Option<u32>,
+    /// Load this plugin library (repeatable; comma-separated in the environment).
+    #[arg(
+        long = "plugin",
+        env = "LUMEN_PLUGINS",
+        value_name = "PATH",
+        value_delimiter = ','
+    )]
+    pub plugin: Vec<PathBuf>,
+    /// A plugin (path or name) whose failure stops the node (repeatable).
+    #[arg(long = "important-plugin", value_name = "PATH")]
+    pub important_plugin: Vec<String>,
+    /// A plugin option, `NAME=VALUE`, for whichever plugin declares NAME (repeatable).
+    #[arg(long = "plugin-opt", value_name = "NAME=VALUE")]
+    pub plugin_opt: Vec<String>,
+    /// How long a call to a plugin method may take, in milliseconds (default 60000).
+    #[arg(long, env = "LUMEN_PLUGIN_CALL_TIMEOUT_MS", value_name = "MS")]
+    pub plugin_call_timeout_ms: Option<u64>,
+    /// How long one plugin may take to answer a hook, in milliseconds (default 60000).
+    #[arg(long, env = "LUMEN_PLUGIN_HOOK_TIMEOUT_MS", value_name = "MS")]
+    pub plugin_hook_timeout_ms: Option<u64>,
 }
 
 fn parse_backend(s: &str) -> Result<BackendKind, String> {
@@ -206,6 +228,19 @@ struct FileConfig {
     chain: FileChain,
     #[serde(default)]
     peers: FilePeers,
+    #[serde(default)]
+    plugins: FilePlugins,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePlugins {
+    load: Option<Vec<PathBuf>>,
+    important: Option<Vec<String>>,
+    call_timeout_ms: Option<u64>,
+    hook_timeout_ms: Option<u64>,
+    handshake_timeout_ms: Option<u64>,
+    options: Option<BTreeMap<String, BTreeMap<String, toml::Value>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -289,6 +324,39 @@ pub struct LogConfig {
     pub file: bool,
 }
 
+/// Plugin settings (see `config/lumen.toml`, `[plugins]`).
+#[derive(Debug, Clone)]
+pub struct PluginsConfig {
+    /// Libraries to load at start (besides every `*.so` in `<datadir>/plugins`).
+    pub load: Vec<PathBuf>,
+    /// Plugins (path or name) whose failure stops the node.
+    pub important: Vec<String>,
+    /// Option values by plugin name, then option name (from the file).
+    pub options: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// `NAME=VALUE` options from flags, for whichever plugin declares NAME.
+    pub flag_options: Vec<(String, String)>,
+    /// Timeout of a call to a plugin method.
+    pub call_timeout: Duration,
+    /// Timeout of one plugin's answer to a hook.
+    pub hook_timeout: Duration,
+    /// Timeout of each of `getmanifest` and `init`.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            load: Vec::new(),
+            important: Vec::new(),
+            options: BTreeMap::new(),
+            flag_options: Vec::new(),
+            call_timeout: Duration::from_secs(60),
+            hook_timeout: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
 /// The resolved configuration the daemon runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -319,6 +387,8 @@ pub struct Config {
     pub peer_listen: Vec<SocketAddr>,
     /// Mnemonic file to import on first start.
     pub restore_from_mnemonic_file: Option<PathBuf>,
+    /// Plugins.
+    pub plugins: PluginsConfig,
 }
 
 /// A configuration error that names where the problem is.
@@ -591,8 +661,17 @@ impl Config {
             cli.peer_listen.clone()
         };
 
+        let plugins = plugins_config(cli, file.plugins).map_err(|(key, reason)| match key {
+            Some(k) => file_err(k, reason),
+            None => ConfigError::Option {
+                key: "--plugin-opt".into(),
+                reason,
+            },
+        })?;
+
         Ok(Config {
             bitcoind,
+            plugins,
             peer_listen,
             chain_rpc,
             network,
@@ -620,6 +699,68 @@ impl Config {
             restore_from_mnemonic_file: cli.restore_from_mnemonic_file.clone(),
         })
     }
+}
+
+/// Resolve the plugin settings; an error names the file key (`Some`) or the
+/// `--plugin-opt` flag (`None`).
+fn plugins_config(
+    cli: &Cli,
+    file: FilePlugins,
+) -> Result<PluginsConfig, (Option<&'static str>, String)> {
+    let defaults = PluginsConfig::default();
+    let mut load = file.load.unwrap_or_default();
+    load.extend(cli.plugin.iter().cloned());
+    let mut important = file.important.unwrap_or_default();
+    important.extend(cli.important_plugin.iter().cloned());
+    let mut options = BTreeMap::new();
+    for (plugin, table) in file.options.unwrap_or_default() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in table {
+            let v = serde_json::to_value(&v)
+                .map_err(|e| (Some("plugins.options"), format!("{plugin}.{k}: {e}")))?;
+            map.insert(k, v);
+        }
+        options.insert(plugin, map);
+    }
+    let flag_options = cli
+        .plugin_opt
+        .iter()
+        .map(|o| match o.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err((None, format!("'{o}' is not NAME=VALUE"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ms = |flag: Option<u64>, file: Option<u64>, key: &'static str, default: Duration| match flag
+        .or(file)
+    {
+        None => Ok(default),
+        Some(0) => Err((Some(key), "must be at least 1 ms".to_string())),
+        Some(n) => Ok(Duration::from_millis(n)),
+    };
+    Ok(PluginsConfig {
+        load,
+        important,
+        options,
+        flag_options,
+        call_timeout: ms(
+            cli.plugin_call_timeout_ms,
+            file.call_timeout_ms,
+            "plugins.call_timeout_ms",
+            defaults.call_timeout,
+        )?,
+        hook_timeout: ms(
+            cli.plugin_hook_timeout_ms,
+            file.hook_timeout_ms,
+            "plugins.hook_timeout_ms",
+            defaults.hook_timeout,
+        )?,
+        handshake_timeout: ms(
+            None,
+            file.handshake_timeout_ms,
+            "plugins.handshake_timeout_ms",
+            defaults.handshake_timeout,
+        )?,
+    })
 }
 
 #[cfg(test)]

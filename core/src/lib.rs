@@ -15,6 +15,7 @@ pub mod logging;
 pub mod node;
 pub mod onion;
 pub mod peer;
+pub mod plugin;
 pub mod rpc;
 pub mod secret;
 pub mod signer;

@@ -21,10 +21,12 @@ use crate::config::{ChainBackend, Config};
 use crate::datadir::DataDir;
 use crate::datastore::Datastore;
 use crate::peer::PeerManager;
+use crate::plugin::PluginManager;
 use crate::rpc::methods::{NodeIdentity, ShutdownRequest, register_builtins};
 use crate::rpc::{self, Dispatcher};
 use crate::signer::Signer;
 use crate::store::{BackendKind, Store};
+use lumen_sdk::protocol::InitConfiguration;
 
 /// How long shutdown waits for in-flight calls before closing anyway.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -167,11 +169,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         identity,
         datastore,
         shutdown_tx,
-        chain,
+        chain.clone(),
         peers.clone(),
     )
     .map_err(anyhow::Error::msg)?;
-    rpc::peers::register(&dispatcher, peers).map_err(anyhow::Error::msg)?;
+    rpc::peers::register(&dispatcher, peers.clone()).map_err(anyhow::Error::msg)?;
     let invoices = Arc::new(crate::invoice::InvoiceRegistry::new(store.clone()));
     rpc::invoice::register(
         &dispatcher,
@@ -209,6 +211,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
 
+    // Plugins last: their methods must not clash with any built-in one.
+    let (plugins, mut plugin_fatal) = PluginManager::new(
+        dispatcher.clone(),
+        config.plugins.clone(),
+        &dir,
+        InitConfiguration {
+            lightning_dir: dir.display().to_string(),
+            rpc_file: rpc::SOCKET_FILE.to_string(),
+            startup: true,
+            network: config.network.to_string(),
+            node_id: node_id.to_string(),
+            feature_set: serde_json::json!({
+                "init": hex::encode(peers.our_features().to_be_bytes()),
+                "node": hex::encode(crate::wire::Features::our_node().to_be_bytes()),
+                "channel": "",
+                "invoice": "",
+            }),
+        },
+    );
+    crate::plugin::notify::spawn_peer_events(plugins.clone(), peers.clone());
+    if let Some(c) = chain {
+        crate::plugin::notify::spawn_chain_events(plugins.clone(), c);
+    }
+    plugins.start_all().await?;
+
     let token = rpc::write_cookie(&dir)?;
     let (http_addr, http_handle) = rpc::http::serve(config.rpc.bind, &token, dispatcher.clone())
         .await
@@ -245,7 +272,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut fatal = None;
     let stop_reply = tokio::select! {
+        reason = plugin_fatal.recv() => {
+            tracing::error!(reason = reason.as_deref().unwrap_or("?"), "an important plugin failed: shutting down");
+            fatal = reason;
+            None
+        }
         _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); None }
         _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); None }
         req = shutdown_rx.recv() => { tracing::info!("stop requested over RPC: shutting down"); req }
@@ -279,6 +312,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = reply.send(());
         dispatcher.wait_idle(0).await;
     }
+    plugins.shutdown_all();
     reconnector.abort();
     let _ = chain_rpc_stop.send(true);
     if let Some(t) = chain_rpc_task {
@@ -293,5 +327,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(dir.join(rpc::COOKIE_FILE));
     tracing::info!("shutdown complete");
     drop(datadir);
-    Ok(())
+    match fatal {
+        Some(reason) => Err(anyhow::anyhow!(reason)),
+        None => Ok(()),
+    }
 }

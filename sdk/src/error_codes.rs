@@ -41,9 +41,15 @@ pub const CONNECT_NO_KNOWN_ADDRESS: i32 = 400;
 /// `connect`: every address failed (TCP, handshake or `init`).
 pub const CONNECT_ALL_ADDRESSES_FAILED: i32 = 401;
 
-/// A plugin refused or failed the call (Core Lightning's `PLUGIN_ERROR`),
-/// e.g. an `rpc_command` hook that denies a method.
+/// A plugin refused or failed the call: it answered malformed JSON,
+/// panicked, could not be loaded, refused `init`, or an `rpc_command` hook
+/// denied the method (Core Lightning's `PLUGIN_ERROR`).
 pub const PLUGIN_ERROR: i32 = -3;
+/// The plugin serving this method has failed or was stopped; the message
+/// says why (Core Lightning's `PLUGIN_TERMINATED`).
+pub const PLUGIN_TERMINATED: i32 = -4;
+/// A plugin did not answer within its timeout (Lumen-specific).
+pub const PLUGIN_TIMEOUT: i32 = 1900;
 
 /// Wallet: the available funds cannot cover the amount plus fees
 /// (Core Lightning's `FUND_CANNOT_AFFORD`).

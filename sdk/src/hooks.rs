@@ -37,6 +37,16 @@ pub trait Hook {
     type Result: Serialize + DeserializeOwned;
 }
 
+/// The `continue` result every hook accepts, as JSON.
+pub fn continue_result() -> Value {
+    json!({ "result": "continue" })
+}
+
+/// Whether a hook result is `{"result": "continue"}` (so the chain goes on).
+pub fn is_continue(result: &Value) -> bool {
+    result.get("result").and_then(Value::as_str) == Some("continue")
+}
+
 /// Notification topics the node sends to subscribers (`PLUGIN-PROTOCOL.md`).
 pub const NOTIFICATION_TOPICS: &[&str] = &[
     "connect",

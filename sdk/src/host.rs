@@ -5,7 +5,9 @@
 //! sends a request with a fresh id (`"lumen:N"`) and waits for the matching
 //! response with a timeout; responses are demultiplexed by id on the
 //! plugin's thread (the host's sink only parses and forwards). Requests and
-//! notifications the plugin sends are queued for [`LoadedPlugin::take_incoming`].
+//! notifications the plugin sends are queued for [`LoadedPlugin::take_incoming`],
+//! and so are `{"unparseable": text}` for a message that is not JSON and
+//! `{"closed": true}` when the plugin drops the host's sink (its runtime ended).
 //!
 //! Libraries are never unloaded (abi_stable); dropping a [`LoadedPlugin`]
 //! drops its sink, which ends the plugin's worker thread.
@@ -140,6 +142,19 @@ struct HostSink(Arc<Shared>);
 impl MessageSink for HostSink {
     fn send(&self, message: RString) {
         let _ = catch_unwind(AssertUnwindSafe(|| self.deliver(message.as_str())));
+    }
+}
+
+/// The plugin dropped our sink: its runtime ended (the in-process
+/// counterpart of a closed stdout). Waiting requests fail at once with
+/// [`RequestError::Closed`], and `{"closed": true}` is queued for
+/// [`LoadedPlugin::take_incoming`].
+impl Drop for HostSink {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.0.pending.lock() {
+            p.clear();
+        }
+        let _ = self.0.incoming.send(json!({ "closed": true }));
     }
 }
 

@@ -5,7 +5,7 @@
 //! the host calls only parses and enqueues (or, for a response to one of the
 //! plugin's own calls, hands it straight to the waiting handler). Every
 //! handler runs under `catch_unwind`; a panic becomes a JSON-RPC error
-//! response (code `-32603`) plus a `log` notification, and the plugin keeps
+//! response (code `-32603`, `data.panic` true) plus a `log` notification, and the plugin keeps
 //! serving.
 //!
 //! Handlers are synchronous and run one at a time. A handler may call the
@@ -53,6 +53,18 @@ pub enum CallError {
     /// have the expected shape.
     #[error("malformed answer from the node: {0}")]
     Malformed(String),
+}
+
+impl From<CallError> for RpcError {
+    /// Lets a handler use `?` on [`PluginContext::call`]: the node's own
+    /// error passes through; a timeout or malformed answer becomes an
+    /// internal error naming it.
+    fn from(e: CallError) -> RpcError {
+        match e {
+            CallError::Rpc(err) => err,
+            other => RpcError::internal(other.to_string()),
+        }
+    }
 }
 
 /// What a handler sees: the plugin's resolved options and the node's
@@ -464,7 +476,11 @@ fn run(
                     panic_message(&*p)
                 );
                 log_broken(&host, &what);
-                response_err(&id, &RpcError::internal(what))
+                // `data.panic` lets the host tell a panic from an ordinary
+                // internal error (it marks the plugin failed).
+                let mut err = RpcError::internal(what);
+                err.data = Some(json!({ "panic": true }));
+                response_err(&id, &err)
             }
         };
         send(&host, &reply);

@@ -108,6 +108,11 @@ pub struct Method {
     pub description: String,
     /// Implementation.
     pub handler: Handler,
+    /// Params are not checked against `params`: the handler gets them raw
+    /// ([`Params::raw`]). Plugin methods, whose parameters the node does not know.
+    pub passthrough: bool,
+    /// Usage text after the name, when `params` does not describe it.
+    pub usage_text: Option<String>,
 }
 
 impl Method {
@@ -122,12 +127,31 @@ impl Method {
             params: params.to_vec(),
             description: description.to_string(),
             handler: Arc::new(move |p| Box::pin(f(p))),
+            passthrough: false,
+            usage_text: None,
         }
+    }
+
+    /// A method whose params are passed on unchecked ([`Params::raw`]), with
+    /// a free-form usage text (a plugin's method).
+    pub fn passthrough<F, Fut>(name: &str, usage: &str, description: &str, f: F) -> Method
+    where
+        F: Fn(Params) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, RpcError>> + Send + 'static,
+    {
+        let mut m = Method::new(name, &[], description, f);
+        m.passthrough = true;
+        m.usage_text = Some(usage.to_string());
+        m
     }
 
     /// `name req [opt] …`, as `help` prints it.
     pub fn usage(&self) -> String {
         let mut s = self.name.clone();
+        if let Some(u) = self.usage_text.as_deref().filter(|u| !u.is_empty()) {
+            s.push(' ');
+            s.push_str(u);
+        }
         for p in &self.params {
             s.push(' ');
             if p.required {
@@ -142,12 +166,41 @@ impl Method {
     }
 }
 
+/// What a [`CallHook`] decided about a call from outside.
+#[derive(Debug)]
+pub enum Intercept {
+    /// Run it as it is.
+    Continue,
+    /// Run this call instead.
+    Replace {
+        /// Method.
+        method: String,
+        /// Params.
+        params: Value,
+    },
+    /// Answer with this, without running it.
+    Return(Result<Value, RpcError>),
+}
+
+/// Sees every call that comes from outside (the RPC transports) before it
+/// runs: the plugins' `rpc_command` hook.
+pub trait CallHook: Send + Sync {
+    /// Whether to intercept at all (cheap; checked on every call).
+    fn active(&self) -> bool;
+    /// Decide about one call.
+    fn intercept(&self, method: String, params: Value) -> InterceptFuture;
+}
+
+/// The future a [`CallHook`] returns.
+pub type InterceptFuture = Pin<Box<dyn Future<Output = Intercept> + Send>>;
+
 /// The method table and the in-flight accounting used for graceful shutdown.
 #[derive(Default)]
 pub struct Dispatcher {
     methods: RwLock<BTreeMap<String, Method>>,
     in_flight: AtomicUsize,
     shutting_down: AtomicBool,
+    call_hook: RwLock<Option<Arc<dyn CallHook>>>,
 }
 
 /// Decrements the in-flight count when a call ends, however it ends.
@@ -178,6 +231,21 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Remove a method (a stopped plugin's); whether it was there.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.methods
+            .write()
+            .map(|mut t| t.remove(name).is_some())
+            .unwrap_or(false)
+    }
+
+    /// Install the hook that sees calls from outside ([`Dispatcher::call`]).
+    pub fn set_call_hook(&self, hook: Arc<dyn CallHook>) {
+        if let Ok(mut h) = self.call_hook.write() {
+            *h = Some(hook);
+        }
+    }
+
     /// A snapshot of every method, sorted by name.
     pub fn methods(&self) -> Vec<Method> {
         self.methods
@@ -194,8 +262,44 @@ impl Dispatcher {
             .unwrap_or(false)
     }
 
-    /// Run one call. `params` is the raw JSON of the `params` member, if any.
+    /// Run one call from outside (an RPC transport): the [`CallHook`], if
+    /// any, sees it first. `params` is the raw JSON of the `params` member.
     pub async fn call(&self, method: &str, params: Option<&str>) -> Result<Value, RpcError> {
+        let hook = self
+            .call_hook
+            .read()
+            .ok()
+            .and_then(|h| h.clone())
+            .filter(|h| h.active());
+        let Some(hook) = hook else {
+            return self.call_internal(method, params).await;
+        };
+        let value = match params {
+            None => Value::Object(Default::default()),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                RpcError::new(
+                    codes::INVALID_PARAMS,
+                    format!("params are not valid JSON: {e}"),
+                )
+            })?,
+        };
+        match hook.intercept(method.to_string(), value).await {
+            Intercept::Continue => self.call_internal(method, params).await,
+            Intercept::Replace { method, params } => {
+                let text = params.to_string();
+                self.call_internal(&method, Some(&text)).await
+            }
+            Intercept::Return(r) => r,
+        }
+    }
+
+    /// Run one call without the [`CallHook`] (a plugin's own calls, and the
+    /// node's).
+    pub async fn call_internal(
+        &self,
+        method: &str,
+        params: Option<&str>,
+    ) -> Result<Value, RpcError> {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(RpcError::new(SHUTTING_DOWN, "lumend is shutting down"));
         }
@@ -209,7 +313,11 @@ impl Dispatcher {
         };
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let _guard = InFlight(self);
-        let params = Params::from_raw(method, &m.params, params)?;
+        let params = if m.passthrough {
+            Params::from_raw_unchecked(params)?
+        } else {
+            Params::from_raw(method, &m.params, params)?
+        };
         tracing::debug!(target: "lumen_core::rpc", method, "call");
         (m.handler)(params).await
     }

@@ -37,6 +37,7 @@ impl ParamSpec {
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     values: Map<String, Value>,
+    raw: Value,
 }
 
 fn names(specs: &[ParamSpec]) -> String {
@@ -124,7 +125,32 @@ impl Params {
                 ));
             }
         }
-        Ok(Params { values })
+        Ok(Params {
+            values,
+            raw: Value::Null,
+        })
+    }
+
+    /// Params passed on unchecked (a passthrough method): only parsed.
+    pub fn from_raw_unchecked(raw: Option<&str>) -> Result<Params, RpcError> {
+        let raw = match raw {
+            None => Value::Null,
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                RpcError::new(
+                    codes::INVALID_PARAMS,
+                    format!("params are not valid JSON: {e}"),
+                )
+            })?,
+        };
+        Ok(Params {
+            values: Map::new(),
+            raw,
+        })
+    }
+
+    /// The raw `params` of a passthrough method (`null` when none).
+    pub fn raw(&self) -> &Value {
+        &self.raw
     }
 
     /// An optional parameter, deserialised; a bad value names the parameter.

@@ -12,6 +12,7 @@ mod invoice;
 mod latency;
 mod onion;
 mod peers;
+mod plugins;
 mod pyln;
 mod rpc_errors;
 mod store;

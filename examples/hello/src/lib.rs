@@ -5,8 +5,13 @@
 //! - method `panic` panics (the SDK turns it into a JSON-RPC error and the
 //!   plugin keeps serving);
 //! - method `sleep ms` sleeps on the plugin's thread (to exercise the host's
-//!   request timeout).
+//!   request timeout);
+//! - method `hello-node` calls the node's `getinfo` back and returns its id;
+//! - method `hello-counts` returns how many `block_added` and `connect`
+//!   notifications it has seen.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lumen_sdk::plugin::PluginBuilder;
@@ -15,6 +20,9 @@ use serde_json::{Value, json};
 
 /// Build the plugin.
 pub fn build() -> PluginBuilder {
+    let blocks = Arc::new(AtomicU64::new(0));
+    let connects = Arc::new(AtomicU64::new(0));
+    let (b, c) = (blocks.clone(), connects.clone());
     PluginBuilder::new("hello")
         .option(
             "hello-greeting",
@@ -51,6 +59,22 @@ pub fn build() -> PluginBuilder {
                 .ok_or_else(|| RpcError::invalid_params("ms: integer required"))?;
             std::thread::sleep(Duration::from_millis(ms));
             Ok(json!({}))
+        })
+        .method("hello-node", "", "Ask the node who it is", |ctx, _| {
+            let info = ctx.call("getinfo", json!({}), Duration::from_secs(10))?;
+            Ok(json!({ "id": info["id"], "blockheight": info["blockheight"] }))
+        })
+        .method("hello-counts", "", "Notifications seen", move |_, _| {
+            Ok(json!({
+                "block_added": b.load(Ordering::Relaxed),
+                "connect": c.load(Ordering::Relaxed),
+            }))
+        })
+        .on_notification("block_added", move |_, _, _| {
+            blocks.fetch_add(1, Ordering::Relaxed);
+        })
+        .on_notification("connect", move |_, _, _| {
+            connects.fetch_add(1, Ordering::Relaxed);
         })
 }
 

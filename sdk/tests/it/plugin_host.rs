@@ -56,9 +56,13 @@ async fn getmanifest_shape_and_init_with_option() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(methods, ["hello", "panic", "sleep"]);
+    assert_eq!(
+        methods,
+        ["hello", "panic", "sleep", "hello-node", "hello-counts"]
+    );
     assert_eq!(raw["rpcmethods"][0]["usage"], "[name]");
-    for key in ["subscriptions", "hooks", "notifications", "custommessages"] {
+    assert_eq!(raw["subscriptions"], json!(["block_added", "connect"]));
+    for key in ["hooks", "notifications", "custommessages"] {
         assert_eq!(raw[key], json!([]), "{key}");
     }
     assert_eq!(

@@ -1,0 +1,824 @@
+//! The plugin host with real `lumend` processes and real plugin libraries
+//! (`examples/hello`, `tests/plugins/{probe,faulty}`, the SDK's `bad-abi`
+//! fixture), each built by this test with the cargo that runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use lumen_sdk::error_codes as codes;
+use serde_json::{Value, json};
+
+use crate::cln_schema::validate;
+use crate::support::{Node, cli, http_post, python_with, shared_dir, skip_or_fail, wait_timeout};
+
+/// `target/<profile>/` of this test executable.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// A cargo command for this target dir and profile, without the variables
+/// cargo set for this test process (they would force rebuilds).
+fn cargo(args: &[&str]) -> Option<Command> {
+    let cargo = std::env::var_os("CARGO")?;
+    let dir = profile_dir();
+    let mut cmd = Command::new(cargo);
+    cmd.args(args)
+        .env("CARGO_TARGET_DIR", dir.parent().expect("target dir"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    Some(cmd)
+}
+
+fn lib_name(stem: &str) -> String {
+    format!(
+        "{}{stem}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// The three workspace plugins, built once per test run.
+fn built() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = profile_dir();
+        if let Some(mut cmd) = cargo(&[
+            "build",
+            "-p",
+            "lumen-example-hello",
+            "-p",
+            "lumen-test-probe",
+            "-p",
+            "lumen-test-faulty",
+        ]) {
+            match dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") => {}
+                Some("release") => {
+                    cmd.arg("--release");
+                }
+                Some(other) => {
+                    cmd.args(["--profile", other]);
+                }
+                None => {}
+            }
+            let started = Instant::now();
+            assert!(
+                cmd.status().expect("cargo").success(),
+                "building plugins failed"
+            );
+            eprintln!("built test plugins in {:?}", started.elapsed());
+        }
+        dir
+    })
+}
+
+fn hello_so() -> PathBuf {
+    built().join(lib_name("lumen_example_hello"))
+}
+fn probe_so() -> PathBuf {
+    built().join(lib_name("lumen_test_probe"))
+}
+fn faulty_so() -> PathBuf {
+    built().join(lib_name("lumen_test_faulty"))
+}
+
+/// The SDK's layout-mismatch fixture (its own workspace and lock file).
+fn bad_abi_so() -> Option<PathBuf> {
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/tests/fixtures/bad-abi/Cargo.toml");
+    let manifest = manifest.to_str()?.to_string();
+    let mut cmd = cargo(&["build", "--locked", "--manifest-path", &manifest])?;
+    assert!(
+        cmd.status().expect("cargo").success(),
+        "building bad-abi failed"
+    );
+    Some(
+        profile_dir()
+            .parent()?
+            .join("debug")
+            .join(lib_name("lumen_test_bad_abi")),
+    )
+}
+
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn code(resp: &Value) -> i64 {
+    resp["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected an error, got {resp}"))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Python + validator, or `None` (with a notice; a failure in CI).
+fn validator() -> Option<(PathBuf, PathBuf)> {
+    let Some(shared) = shared_dir() else {
+        skip_or_fail("../shared not found (set LUMEN_SHARED_DIR): skipping schema checks");
+        return None;
+    };
+    let Some(py) = python_with(&["jsonschema"]) else {
+        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
+        return None;
+    };
+    Some((py, shared.join("vectors/cln-schemas/validate.py")))
+}
+
+fn check(v: &Option<(PathBuf, PathBuf)>, what: &str, value: &Value, request: bool) {
+    if let Some((py, validator)) = v {
+        validate(py, validator, what, value, request).unwrap_or_else(|e| panic!("schema: {e}"));
+    }
+}
+
+/// A notification as lightningd sends it (payload under params[topic]).
+fn check_notification(v: &Option<(PathBuf, PathBuf)>, topic: &str, params: &Value) {
+    let envelope = json!({"jsonrpc": "2.0", "method": topic, "params": params});
+    check(v, &format!("notification/{topic}"), &envelope, false);
+}
+
+fn plugin_entry<'a>(list: &'a Value, path: &Path) -> &'a Value {
+    list["plugins"]
+        .as_array()
+        .expect("plugins")
+        .iter()
+        .find(|p| p["name"] == json!(s(path)))
+        .unwrap_or_else(|| panic!("{} not in {list}", path.display()))
+}
+
+#[test]
+fn hello_from_config_flag_and_plugin_dir_on_every_transport() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+
+    // 1. From the config file, with its option.
+    let dir = tmp.path().join("a");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("lumen.toml"),
+        format!(
+            "[plugins]\nload = [\"{}\"]\n[plugins.options.lumen_example_hello]\nhello-greeting = \"hey\"\n",
+            hello_so().display()
+        ),
+    )
+    .expect("config");
+    let node = Node::start(&dir);
+    assert_eq!(
+        node.ok("hello", json!(["unix"])),
+        json!({"greeting": "hey unix"})
+    );
+    let (status, body) = http_post(
+        node.port,
+        Some(&node.token()),
+        r#"{"jsonrpc":"2.0","id":7,"method":"hello","params":{"name":"http"}}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(body["result"], json!({"greeting": "hey http"}));
+    assert_eq!(body["id"], 7);
+    let (rc, out, err) = cli(&dir, &["hello", "cli"]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("hey cli"), "{out}");
+    let ws = format!("ws://127.0.0.1:{}", node.port);
+    let (rc, out, err) = cli(&dir, &["--rpc-url", &ws, "hello", "ws"]);
+    assert_eq!(rc, 0, "{err}");
+    assert!(out.contains("hey ws"), "{out}");
+    let help = node.ok("help", json!({}));
+    let commands: Vec<&str> = help["help"]
+        .as_array()
+        .expect("help")
+        .iter()
+        .filter_map(|h| h["command"].as_str())
+        .collect();
+    assert!(commands.contains(&"hello [name]"), "{commands:?}");
+    assert!(
+        commands.iter().any(|c| c.starts_with("plugin ")),
+        "{commands:?}"
+    );
+    // The plugin's own call back into the node.
+    let info = node.ok("getinfo", json!({}));
+    assert_eq!(node.ok("hello-node", json!({}))["id"], info["id"]);
+    // Its errors keep their code.
+    assert_eq!(
+        code(&node.call("hello", json!([5]))),
+        codes::INVALID_PARAMS as i64
+    );
+    drop(node);
+
+    // 2. From --plugin, option from --plugin-opt.
+    let node = Node::start_with(
+        &tmp.path().join("b"),
+        &[
+            "--plugin",
+            s(&hello_so()),
+            "--plugin-opt",
+            "hello-greeting=yo",
+        ],
+    );
+    assert_eq!(node.ok("hello", json!({})), json!({"greeting": "yo world"}));
+    drop(node);
+
+    // 3. From <datadir>/plugins (named after the file), option from config.
+    let dir = tmp.path().join("c");
+    std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
+    std::fs::copy(hello_so(), dir.join("plugins/hello.so")).expect("copy");
+    std::fs::write(
+        dir.join("lumen.toml"),
+        "[plugins.options.hello]\nhello-greeting = \"dir\"\n",
+    )
+    .expect("config");
+    let node = Node::start(&dir);
+    assert_eq!(node.ok("hello", json!(["x"])), json!({"greeting": "dir x"}));
+    let list = node.ok("plugin", json!(["list"]));
+    assert_eq!(
+        plugin_entry(&list, &dir.join("plugins/hello.so"))["active"],
+        true
+    );
+    drop(node);
+
+    // 4. An option the plugin does not declare: it is marked failed, saying
+    // why; the node runs on.
+    let dir = tmp.path().join("d");
+    std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
+    std::fs::copy(hello_so(), dir.join("plugins/hello.so")).expect("copy");
+    std::fs::write(
+        dir.join("lumen.toml"),
+        "[plugins.options.hello]\nbogus = 1\n",
+    )
+    .expect("config");
+    let node = Node::start(&dir);
+    let list = node.ok("plugin", json!({"subcommand": "list"}));
+    let entry = plugin_entry(&list, &dir.join("plugins/hello.so"));
+    assert_eq!(entry["active"], false);
+    let why = entry["failure"].as_str().expect("failure");
+    assert!(
+        why.contains("unknown option 'bogus'") && why.contains("hello-greeting"),
+        "{why}"
+    );
+    assert_eq!(
+        code(&node.call("hello", json!([]))),
+        codes::METHOD_NOT_FOUND as i64
+    );
+    // A --plugin-opt nobody declares stops the start with a clear error.
+    let out = Command::new(crate::support::bin("lumend"))
+        .args([
+            "--datadir",
+            s(&tmp.path().join("e")),
+            "--rpc-bind",
+            "127.0.0.1:0",
+        ])
+        .args(["--plugin", s(&hello_so()), "--plugin-opt", "nope=1"])
+        .stdout(Stdio::null())
+        .output()
+        .expect("lumend");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no loaded plugin declares option 'nope'"),
+        "{err}"
+    );
+}
+
+const REGTEST_ADDR: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+
+#[test]
+fn hooks_and_notifications_reach_plugins() {
+    let v = validator();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start_with(
+        &tmp.path().join("a"),
+        &[
+            "--peer-listen",
+            "127.0.0.1:0",
+            "--plugin",
+            s(&probe_so()),
+            "--plugin",
+            s(&hello_so()),
+            "--plugin-opt",
+            "probe-block=listdatastore",
+        ],
+    );
+    let b = Node::start_with(&tmp.path().join("b"), &["--peer-listen", "127.0.0.1:0"]);
+    let a_info = a.ok("getinfo", json!({}));
+    let a_id = a_info["id"].as_str().expect("id").to_string();
+    let a_port = a_info["binding"][0]["port"].as_u64().expect("port");
+    let b_id = b.ok("getinfo", json!({}))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    // rpc_command: return an error, replace, and not for the plugin's own calls.
+    let blocked = a.call("listdatastore", json!({}));
+    assert_eq!(code(&blocked), 1401, "{blocked}");
+    assert!(
+        blocked["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("blocked by probe")
+    );
+    assert_eq!(a.ok("probe-replaced", json!({})), json!({"via": "replace"}));
+    let ds = a.ok("probe-datastore", json!({}));
+    let listed = ds["listed"]["datastore"].as_array().expect("datastore");
+    assert_eq!(listed.len(), 1, "{ds}");
+    assert_eq!(listed[0]["key"], json!(["k"]), "namespace stripped: {ds}");
+    assert_eq!(listed[0]["string"], "v");
+    // Stored under the plugin's name.
+    a.ok("deldatastore", json!({"key": ["lumen_test_probe", "k"]}));
+    // A plugin's own error keeps its code.
+    assert_eq!(code(&a.call("probe-fail", json!({}))), 1402);
+
+    // block_added.
+    a.ok("dev-mine", json!({"blocks": 2, "address": REGTEST_ADDR}));
+    assert!(
+        wait_until(Duration::from_secs(10), || a.ok("hello-counts", json!({}))
+            ["block_added"]
+            == 2),
+        "{}",
+        a.ok("hello-counts", json!({}))
+    );
+
+    // connect, custommsg (hook + notification), disconnect.
+    b.ok(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
+    assert!(wait_until(Duration::from_secs(10), || a
+        .ok("hello-counts", json!({}))["connect"]
+        == 1));
+    b.ok("sendcustommsg", json!({"node_id": a_id, "msg": "ffff0102"}));
+    b.ok("disconnect", json!({"id": a_id}));
+    a.ok("probe-emit", json!({}));
+    let seen_has = |pred: &dyn Fn(&Value) -> bool| {
+        wait_until(Duration::from_secs(10), || {
+            a.ok("probe-seen", json!({}))
+                .as_array()
+                .expect("seen")
+                .iter()
+                .any(pred)
+        })
+    };
+    assert!(seen_has(&|e| e["topic"] == "disconnect"));
+    assert!(seen_has(&|e| e["topic"] == "probe_event"));
+    let seen = a.ok("probe-seen", json!({}));
+    let seen = seen.as_array().expect("seen");
+    let topic = |t: &str| -> Vec<&Value> { seen.iter().filter(|e| e["topic"] == t).collect() };
+
+    let hook = seen
+        .iter()
+        .find(|e| e["hook"] == "custommsg")
+        .expect("custommsg hook");
+    assert_eq!(
+        hook["params"],
+        json!({"peer_id": b_id, "payload": "ffff0102"})
+    );
+    check(&v, "hook/custommsg", &hook["params"], true);
+    let n = topic("custommsg");
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0]["params"]["custommsg"]["payload"], "ffff0102");
+    check_notification(&v, "custommsg", &n[0]["params"]);
+    let n = topic("connect");
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0]["params"]["connect"]["id"], json!(b_id));
+    assert_eq!(n[0]["params"]["connect"]["direction"], "in");
+    check_notification(&v, "connect", &n[0]["params"]);
+    let n = topic("disconnect");
+    assert_eq!(n[0]["params"], json!({"disconnect": {"id": b_id}}));
+    check_notification(&v, "disconnect", &n[0]["params"]);
+    let n = topic("block_added");
+    assert_eq!(n.len(), 2);
+    assert_eq!(n[1]["params"]["block_added"]["height"], 2);
+    for e in &n {
+        check_notification(&v, "block_added", &e["params"]);
+    }
+    // probe hears its own start, then hello's (loaded after it).
+    let n = topic("plugin_started");
+    assert_eq!(n.len(), 2, "{seen:?}");
+    assert_eq!(
+        n[0]["params"]["plugin_started"]["plugin_name"],
+        "lumen_test_probe"
+    );
+    let n = &n[1..];
+    assert_eq!(
+        n[0]["params"]["plugin_started"]["plugin_path"],
+        json!(s(&hello_so()))
+    );
+    assert!(
+        n[0]["params"]["plugin_started"]["methods"]
+            .as_array()
+            .expect("methods")
+            .contains(&json!("hello"))
+    );
+    check_notification(&v, "plugin_started", &n[0]["params"]);
+    // A declared topic is forwarded with its origin; an undeclared one is dropped.
+    assert_eq!(
+        topic("probe_event")[0]["params"],
+        json!({"origin": "lumen_test_probe", "payload": {"n": 1}})
+    );
+    assert!(topic("probe_secret").is_empty());
+
+    // peer_connected: restart probe so that it refuses peers.
+    let stopped = a.ok(
+        "plugin",
+        json!({"subcommand": "stop", "plugin": "lumen_test_probe"}),
+    );
+    check(&v, "plugin", &stopped, false);
+    let started = a.ok(
+        "plugin",
+        json!({"subcommand": "start", "plugin": s(&probe_so()), "probe-reject-peers": "true"}),
+    );
+    check(&v, "plugin", &started, false);
+    let _ = b.call(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
+    assert!(
+        wait_until(
+            Duration::from_secs(10),
+            || b.ok("listpeers", json!({}))["peers"] == json!([])
+                && a.ok("listpeers", json!({}))["peers"] == json!([])
+        ),
+        "peer not disconnected by the hook"
+    );
+    let seen = a.ok("probe-seen", json!({}));
+    assert!(
+        !seen
+            .as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["topic"] == "connect"),
+        "a refused peer must not be announced: {seen}"
+    );
+    // hello (no hook) is unaffected and still counts only the first connect.
+    assert_eq!(a.ok("hello-counts", json!({}))["connect"], 1);
+}
+
+#[test]
+fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
+    let v = validator();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("a");
+    let faulty = faulty_so();
+    let node = Node::start_with(
+        &dir,
+        &[
+            "--plugin",
+            s(&hello_so()),
+            "--plugin",
+            s(&faulty),
+            "--plugin-call-timeout-ms",
+            "1500",
+            "--plugin-hook-timeout-ms",
+            "1500",
+        ],
+    );
+    let hello_ok = || {
+        assert_eq!(
+            node.ok("hello", json!(["ok"])),
+            json!({"greeting": "hi ok"})
+        )
+    };
+    let failure = || -> String {
+        let list = node.ok("plugin", json!(["list"]));
+        let e = plugin_entry(&list, &faulty);
+        assert_eq!(e["active"], false, "{list}");
+        e["failure"].as_str().expect("failure").to_string()
+    };
+    let restart = || {
+        node.ok("plugin", json!(["stop", "lumen_test_faulty"]));
+        let started = node.ok("plugin", json!(["start", s(&faulty)]));
+        check(&v, "plugin", &started, false);
+        assert_eq!(node.ok("faulty-ok", json!({})), json!({"ok": true}));
+    };
+    assert_eq!(node.ok("faulty-ok", json!({})), json!({"ok": true}));
+
+    // Panic in a method.
+    let r = node.call("faulty-panic", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("asked to panic"),
+        "{r}"
+    );
+    assert!(failure().contains("panicked in faulty-panic"));
+    let r = node.call("faulty-ok", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_TERMINATED as i64, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("has failed"),
+        "{r}"
+    );
+    hello_ok();
+    restart();
+
+    // Never answers.
+    let t0 = Instant::now();
+    let r = node.call("faulty-hang", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_TIMEOUT as i64, "{r}");
+    assert!(t0.elapsed() >= Duration::from_millis(1400) && t0.elapsed() < Duration::from_secs(10));
+    assert!(failure().contains("did not answer faulty-hang"));
+    hello_ok();
+    restart();
+
+    // Not JSON: the call ends at once (not at the timeout).
+    let t0 = Instant::now();
+    let r = node.call("faulty-garbage", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_TERMINATED as i64, "{r}");
+    assert!(
+        t0.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(failure().contains("malformed JSON"), "{}", failure());
+    hello_ok();
+    restart();
+
+    // JSON, but not a JSON-RPC response.
+    let r = node.call("faulty-badshape", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
+    assert!(failure().contains("malformed answer"), "{}", failure());
+    restart();
+
+    // A hook that panics counts as continue: the call goes on.
+    let r = node.call("faulty-trip", json!({}));
+    assert_eq!(code(&r), codes::METHOD_NOT_FOUND as i64, "{r}");
+    assert!(
+        failure().contains("panicked in rpc_command"),
+        "{}",
+        failure()
+    );
+    hello_ok();
+
+    // A plugin built against another interface is refused at load.
+    if let Some(bad) = bad_abi_so() {
+        let r = node.call("plugin", json!(["start", s(&bad)]));
+        assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
+        let m = r["error"]["message"].as_str().expect("m");
+        assert!(m.contains("incompatible plugin interface"), "{m}");
+        hello_ok();
+    }
+    drop(node);
+
+    // An important plugin's failure stops the node, with the reason.
+    let mut node = Node::start_with(
+        &tmp.path().join("b"),
+        &[
+            "--plugin",
+            s(&faulty),
+            "--important-plugin",
+            "lumen_test_faulty",
+        ],
+    );
+    // The answer may or may not make it out before the node stops.
+    let _ = crate::support::unix_call(&node.socket(), "faulty-panic", json!({}));
+    let status = node.wait_exit();
+    assert!(!status.success(), "{status}");
+    assert!(
+        node.log()
+            .contains("important plugin lumen_test_faulty failed"),
+        "{}",
+        node.log()
+    );
+
+    // An important plugin that cannot load stops the start.
+    if let Some(bad) = bad_abi_so() {
+        let mut child = Command::new(crate::support::bin("lumend"))
+            .args([
+                "--datadir",
+                s(&tmp.path().join("c")),
+                "--rpc-bind",
+                "127.0.0.1:0",
+            ])
+            .args(["--plugin", s(&bad), "--important-plugin", s(&bad)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lumend");
+        let status = wait_timeout(&mut child, Duration::from_secs(30));
+        assert!(!status.success());
+        let mut err = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read");
+        assert!(
+            err.contains("important plugin") && err.contains("incompatible"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn plugin_start_stop_list_rescan_at_runtime() {
+    let v = validator();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("a");
+    let node = Node::start(&dir);
+    let list = node.ok("plugin", json!(["list"]));
+    assert_eq!(list, json!({"command": "list", "plugins": []}));
+    check(&v, "plugin", &json!(["list"]), true);
+    check(&v, "plugin", &list, false);
+
+    let started = node.ok("plugin", json!(["start", s(&probe_so())]));
+    check(&v, "plugin", &started, false);
+    assert_eq!(plugin_entry(&started, &probe_so())["dynamic"], true);
+    assert_eq!(node.ok("probe-echo", json!([1, 2])), json!([1, 2]));
+    let help = node.ok("help", json!({"command": "probe-echo"}));
+    assert_eq!(help["help"][0]["command"], "probe-echo [...]");
+
+    // Starting it twice, or another copy with the same methods, is refused.
+    let r = node.call("plugin", json!(["start", s(&probe_so())]));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("already running"),
+        "{r}"
+    );
+    std::fs::create_dir_all(dir.join("plugins")).expect("mkdir");
+    std::fs::copy(probe_so(), dir.join("plugins/probe2.so")).expect("copy");
+    let r = node.call(
+        "plugin",
+        json!({"subcommand": "start", "plugin": "probe2.so"}),
+    );
+    assert_eq!(code(&r), codes::PLUGIN_ERROR as i64);
+    let m = r["error"]["message"].as_str().expect("m");
+    assert!(m.contains("clashes with plugin lumen_test_probe"), "{m}");
+    assert_eq!(node.ok("probe-echo", json!({"a": 1})), json!({"a": 1}));
+
+    // Stop: methods gone, no longer listed.
+    let stopped = node.ok(
+        "plugin",
+        json!({"subcommand": "stop", "plugin": "lumen_test_probe"}),
+    );
+    check(&v, "plugin", &stopped, false);
+    assert_eq!(stopped["result"], "Successfully stopped lumen_test_probe.");
+    assert_eq!(
+        code(&node.call("probe-echo", json!([]))),
+        codes::METHOD_NOT_FOUND as i64
+    );
+    assert_eq!(
+        code(&node.call("help", json!({"command": "probe-echo"}))),
+        codes::INVALID_PARAMS as i64
+    );
+    assert_eq!(node.ok("plugin", json!(["list"]))["plugins"], json!([]));
+
+    // Rescan loads what is new in <datadir>/plugins.
+    std::fs::copy(hello_so(), dir.join("plugins/hello.so")).expect("copy");
+    let rescanned = node.ok("plugin", json!(["rescan"]));
+    check(&v, "plugin", &rescanned, false);
+    assert_eq!(rescanned["plugins"].as_array().expect("plugins").len(), 2);
+    assert_eq!(node.ok("probe-echo", json!([3])), json!([3]));
+    assert_eq!(node.ok("hello", json!([])), json!({"greeting": "hi world"}));
+    let again = node.ok("plugin", json!(["rescan"]));
+    assert_eq!(again["plugins"].as_array().expect("plugins").len(), 2);
+
+    // probe2 (subscribed to `*`) hears another plugin start and stop.
+    node.ok("plugin", json!(["start", s(&faulty_so())]));
+    node.ok("plugin", json!(["stop", "lumen_test_faulty"]));
+    let seen = node.ok("probe-seen", json!({}));
+    let stopped = seen
+        .as_array()
+        .expect("seen")
+        .iter()
+        .find(|e| e["topic"] == "plugin_stopped")
+        .unwrap_or_else(|| panic!("no plugin_stopped in {seen}"));
+    let payload = &stopped["params"]["plugin_stopped"];
+    assert_eq!(payload["plugin_name"], "lumen_test_faulty");
+    assert_eq!(payload["plugin_path"], json!(s(&faulty_so())));
+    assert!(
+        payload["methods"]
+            .as_array()
+            .expect("methods")
+            .contains(&json!("faulty-ok"))
+    );
+    check_notification(&v, "plugin_stopped", &stopped["params"]);
+
+    // hello is not dynamic.
+    let r = node.call("plugin", json!(["stop", "hello"]));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("not dynamic"),
+        "{r}"
+    );
+    let r = node.call("plugin", json!(["frobnicate"]));
+    assert_eq!(code(&r), codes::INVALID_PARAMS as i64);
+}
+
+fn percentiles(mut lat: Vec<Duration>) -> (Duration, Duration) {
+    lat.sort();
+    let n = lat.len();
+    (lat[n / 2], lat[(n * 99 / 100).min(n - 1)])
+}
+
+/// Dispatcher → plugin method → reply, in process, over 100k calls; and the
+/// cost the `rpc_command` hook adds to a built-in call. Numbers on stdout:
+/// `cargo test -p lumen-core --test it plugin_call_latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: run by hand"]
+fn plugin_call_latency() {
+    use lumen_core::config::PluginsConfig;
+    use lumen_core::plugin::PluginManager;
+    use lumen_core::rpc::{Dispatcher, Method};
+    use lumen_sdk::protocol::InitConfiguration;
+    use std::sync::Arc;
+
+    const N: usize = 100_000;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let d = Arc::new(Dispatcher::new());
+        d.register(Method::new("ping", &[], "pong", |_| async { Ok(json!({})) }))
+            .expect("ping");
+        let settings = PluginsConfig {
+            load: vec![hello_so()],
+            ..PluginsConfig::default()
+        };
+        let init = InitConfiguration {
+            lightning_dir: tmp.path().display().to_string(),
+            rpc_file: "lumen-rpc".into(),
+            startup: true,
+            network: "regtest".into(),
+            node_id: "02".repeat(33),
+            feature_set: json!({}),
+        };
+        let (m, _fatal) = PluginManager::new(d.clone(), settings, tmp.path(), init);
+        m.start_all().await.expect("start");
+        let run = |method: &'static str, params: &'static str| {
+            let d = d.clone();
+            async move {
+                for _ in 0..1000 {
+                    d.call(method, Some(params)).await.expect("warm-up");
+                }
+                let mut lat = Vec::with_capacity(N);
+                let t0 = Instant::now();
+                for _ in 0..N {
+                    let t = Instant::now();
+                    d.call(method, Some(params)).await.expect("call");
+                    lat.push(t.elapsed());
+                }
+                (percentiles(lat), t0.elapsed())
+            }
+        };
+        let profile = profile_dir();
+        let profile = profile.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let ((p50, p99), total) = run("hello", r#"["bench"]"#).await;
+        println!("dispatcher -> hello plugin -> reply, {N} calls ({profile}): p50 {p50:?}, p99 {p99:?}, total {total:?}");
+        let ((b50, b99), _) = run("ping", "[]").await;
+        println!("built-in ping, no rpc_command hook: p50 {b50:?}, p99 {b99:?}");
+        m.load(&probe_so(), serde_json::Map::new(), false)
+            .await
+            .expect("probe");
+        let ((h50, h99), _) = run("ping", "[]").await;
+        println!(
+            "built-in ping through one rpc_command hook (probe): p50 {h50:?}, p99 {h99:?}; hook overhead p50 {:?}",
+            h50.saturating_sub(b50)
+        );
+        m.shutdown_all();
+    });
+}

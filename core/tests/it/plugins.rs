@@ -75,6 +75,10 @@ fn built() -> &'static Path {
             "lumen-test-probe",
             "-p",
             "lumen-test-faulty",
+            "-p",
+            "lumen-example-custommsg-echo",
+            "-p",
+            "lumen-example-rpc-guard",
         ]) {
             match dir.file_name().and_then(|n| n.to_str()) {
                 Some("debug") => {}
@@ -102,6 +106,12 @@ fn hello_so() -> PathBuf {
 }
 fn probe_so() -> PathBuf {
     built().join(lib_name("lumen_test_probe"))
+}
+fn echo_so() -> PathBuf {
+    built().join(lib_name("lumen_example_custommsg_echo"))
+}
+fn guard_so() -> PathBuf {
+    built().join(lib_name("lumen_example_rpc_guard"))
 }
 fn faulty_so() -> PathBuf {
     built().join(lib_name("lumen_test_faulty"))
@@ -483,6 +493,103 @@ fn hooks_and_notifications_reach_plugins() {
     );
     // hello (no hook) is unaffected and still counts only the first connect.
     assert_eq!(a.ok("hello-counts", json!({}))["connect"], 1);
+}
+
+/// The two shipped examples in a real node: `rpc-guard` (its option from a
+/// config file) denies methods on every transport, and `custommsg-echo`
+/// answers a peer's custom message, seen by the peer's `custommsg` hook.
+#[test]
+fn example_plugins_guard_rpc_and_echo_custom_messages() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a_dir = tmp.path().join("a");
+    std::fs::create_dir_all(&a_dir).expect("mkdir");
+    let config = a_dir.join("lumen.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[plugins]\nload = [{:?}, {:?}]\n\n[plugins.options.lumen_example_rpc_guard]\n\"rpc-guard-deny\" = \"listdatastore, stop\"\n",
+            s(&guard_so()),
+            s(&echo_so())
+        ),
+    )
+    .expect("write config");
+    let a = Node::start_with(
+        &a_dir,
+        &["--config", s(&config), "--peer-listen", "127.0.0.1:0"],
+    );
+    let b = Node::start_with(
+        &tmp.path().join("b"),
+        &["--plugin", s(&probe_so()), "--peer-listen", "127.0.0.1:0"],
+    );
+
+    // rpc-guard: denied over HTTP, the unix socket and lumen-cli; others pass.
+    let denied = a.call("listdatastore", json!({}));
+    assert_eq!(code(&denied), i64::from(codes::PLUGIN_ERROR), "{denied}");
+    assert!(
+        denied["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("denied by rpc-guard"),
+        "{denied}"
+    );
+    let over_unix =
+        crate::support::unix_call(&a.socket(), "listdatastore", json!({})).expect("unix call");
+    assert_eq!(
+        code(&over_unix),
+        i64::from(codes::PLUGIN_ERROR),
+        "{over_unix}"
+    );
+    let (exit, out, err) = cli(&a_dir, &["listdatastore"]);
+    assert_ne!(exit, 0, "lumen-cli must fail: {out}");
+    assert!(
+        format!("{out}{err}").contains("denied by rpc-guard"),
+        "{out}{err}"
+    );
+    let refused_stop = a.call("stop", json!({}));
+    assert_eq!(
+        code(&refused_stop),
+        i64::from(codes::PLUGIN_ERROR),
+        "{refused_stop}"
+    );
+    let info = a.ok("getinfo", json!({}));
+    assert!(info["id"].is_string(), "the node still serves: {info}");
+
+    // custommsg-echo: B sends 32769 (0x8001), A's plugin answers 32771
+    // (0x8003) with the same body, which B's probe sees in its hook.
+    let a_id = info["id"].as_str().expect("id").to_string();
+    let a_port = info["binding"][0]["port"].as_u64().expect("port");
+    b.ok(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
+    b.ok("sendcustommsg", json!({"node_id": a_id, "msg": "8001cafe"}));
+    let echoed = wait_until(Duration::from_secs(10), || {
+        b.ok("probe-seen", json!({}))
+            .as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["hook"] == "custommsg" && e["params"]["payload"] == "8003cafe")
+    });
+    assert!(
+        echoed,
+        "no echo seen by B: {}\nA's log:\n{}",
+        b.ok("probe-seen", json!({})),
+        a.log()
+    );
+    // An even or undeclared type is not echoed back.
+    b.ok("sendcustommsg", json!({"node_id": a_id, "msg": "8005beef"}));
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = b.ok("probe-seen", json!({}));
+    assert!(
+        !seen
+            .as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["params"]["payload"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("beef"))),
+        "{seen}"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! against a real `lumend` serving its embedded chain over Bitcoin Core's
 //! RPC, rejected with Core's code and reason through `sendrawtransaction`,
 //! through `testmempoolaccept`, and through [`ChainSource::broadcast`] of an
-//! in-process embedded chain opened from a copy of the node's block log.
+//! in-process embedded chain opened from a copy of the node's block log
+//! (and through our Bitcoin Core client pointed at the node).
 //! Each case also has a fixed variant that IS accepted, so the rejection is
 //! shown to be for the stated reason and nothing else.
 
@@ -19,6 +20,8 @@ use bitcoin::{
     Address, Amount, CompressedPublicKey, Network, OutPoint, ScriptBuf, Sequence, Transaction,
     TxIn, TxOut, Txid, Witness, XOnlyPublicKey,
 };
+use lumen_core::chain::bitcoind::rpc::Auth;
+use lumen_core::chain::bitcoind::{BitcoindChain, BitcoindConfig};
 use lumen_core::chain::embedded::source::EmbeddedChain;
 use lumen_core::chain::{ChainSource, ChainSourceError};
 use serde_json::json;
@@ -355,6 +358,19 @@ async fn every_rejection_through_every_api() {
         "the in-process chain is the node's chain"
     );
 
+    // Our own Bitcoin Core client against the node: Core's answer, parsed.
+    let client = BitcoindChain::start(
+        BitcoindConfig {
+            url: format!("http://127.0.0.1:{port}"),
+            auth: Auth::Cookie(node.dir.join("chain/.cookie")),
+            poll: std::time::Duration::from_millis(100),
+            fallback_feerate: None,
+        },
+        Network::Regtest,
+    )
+    .await
+    .expect("client");
+
     println!("{:<28} {:>5}  reason", "case", "code");
     for case in &cases {
         let name = case.name;
@@ -383,6 +399,14 @@ async fn every_rejection_through_every_api() {
         match local.broadcast(case.bad.clone()).await {
             Err(ChainSourceError::Rejected { reason, detail }) => {
                 assert_eq!(reason, case.reason, "{name}: {detail}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        // (d) ChainSource::broadcast through the Core client: the same reason.
+        match client.broadcast(case.bad.clone()).await {
+            Err(ChainSourceError::Rejected { reason, detail }) => {
+                assert_eq!(reason, case.reason, "{name}: {detail}");
+                assert!(detail.contains(&case.code.to_string()), "{name}: {detail}");
             }
             other => panic!("{name}: {other:?}"),
         }

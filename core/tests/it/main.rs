@@ -14,6 +14,7 @@ mod onion;
 mod peers;
 mod plugins;
 mod pyln;
+mod rejections;
 mod rpc_errors;
 mod store;
 mod support;

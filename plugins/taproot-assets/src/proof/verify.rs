@@ -44,7 +44,9 @@ pub trait ChainView {
     /// Median time past (Unix seconds) of the block at `height`; only
     /// asked for when a transfer uses a time-based lock.
     fn median_time_past(&self, height: u32) -> Result<i64, String> {
-        Err(format!("no median time for height {height} without a chain backend"))
+        Err(format!(
+            "no median time for height {height} without a chain backend"
+        ))
     }
 }
 

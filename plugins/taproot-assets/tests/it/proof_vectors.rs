@@ -704,10 +704,12 @@ fn reanchor(p: &mut Proof, orig: &Proof) {
     use bitcoin::ScriptBuf;
     use bitcoin::key::{TweakedPublicKey, XOnlyPublicKey};
     use lumen_plugin_taproot_assets::asset::Asset;
-    use lumen_plugin_taproot_assets::commitment::TapCommitment;
+    use lumen_plugin_taproot_assets::commitment::asset_keys;
+    use lumen_plugin_taproot_assets::mssmt::{Node, bit_index};
     use lumen_plugin_taproot_assets::proof::TaprootProof;
-    let p2tr =
-        |k: XOnlyPublicKey| ScriptBuf::new_p2tr_tweaked(TweakedPublicKey::dangerous_assume_tweaked(k));
+    let p2tr = |k: XOnlyPublicKey| {
+        ScriptBuf::new_p2tr_tweaked(TweakedPublicKey::dangerous_assume_tweaked(k))
+    };
     let root_of = |a: &Asset| {
         a.prev_witnesses[0]
             .split_commitment
@@ -731,25 +733,55 @@ fn reanchor(p: &mut Proof, orig: &Proof) {
     let key = ip.derive_by_asset_inclusion(&p.asset).unwrap()[at];
     tx.output[ip.output_index as usize].script_pubkey = p2tr(key);
 
-    // The root's output: rebuilt around the new root.
-    let srp = p.split_root_proof.as_mut().unwrap();
+    // The root's output: its inclusion path is unchanged; the split's
+    // exclusion proof there has, where the two keys diverge, the subtree
+    // holding the root leaf as sibling: recompute it from the new leaf.
+    let srp = p.split_root_proof.as_ref().unwrap();
     let at = position(srp, &old_root, &tx);
-    let cp = srp.commitment_proof.as_mut().unwrap();
-    let version = cp.proof.taproot_asset_proof.version;
-    let old_tc = TapCommitment::from_assets(version, std::slice::from_ref(&old_root)).unwrap();
-    assert_eq!(old_tc.prove(&old_root).unwrap(), cp.proof, "root output holds only the root");
-    let tc = TapCommitment::from_assets(version, std::slice::from_ref(&new_root)).unwrap();
-    cp.proof = tc.prove(&new_root).unwrap();
     let key = srp.derive_by_asset_inclusion(&new_root).unwrap()[at];
     let root_out = srp.output_index;
     tx.output[root_out as usize].script_pubkey = p2tr(key);
-    for e in p.exclusion_proofs.iter_mut().filter(|e| e.output_index == root_out) {
-        e.commitment_proof.as_mut().unwrap().proof = tc.prove(&p.asset).unwrap();
+    let root_path = &srp
+        .commitment_proof
+        .as_ref()
+        .unwrap()
+        .proof
+        .asset_proof
+        .as_ref()
+        .unwrap()
+        .proof
+        .nodes;
+    let (root_key, _) = asset_keys(&new_root);
+    let (split_key, _) = asset_keys(&p.asset);
+    let d = (0..256)
+        .find(|&d| bit_index(d, &root_key) != bit_index(d, &split_key))
+        .unwrap();
+    let mut cur = new_root.leaf().unwrap().node();
+    for (i, sibling) in root_path.iter().enumerate().take(255 - d) {
+        let depth = 255 - i;
+        cur = if bit_index(depth, &root_key) == 0 {
+            Node::branch(&cur, sibling)
+        } else {
+            Node::branch(sibling, &cur)
+        }
+        .unwrap();
+    }
+    for e in p
+        .exclusion_proofs
+        .iter_mut()
+        .filter(|e| e.output_index == root_out)
+    {
+        let cp = e.commitment_proof.as_mut().unwrap();
+        cp.proof.asset_proof.as_mut().unwrap().proof.nodes[255 - d] = cur.clone();
     }
 
     p.anchor_tx = tx;
     p.block_header.merkle_root = p.tx_merkle_proof.root(&p.anchor_tx.compute_txid());
-    while p.block_header.validate_pow(p.block_header.target()).is_err() {
+    while p
+        .block_header
+        .validate_pow(p.block_header.target())
+        .is_err()
+    {
         p.block_header.nonce = p.block_header.nonce.wrapping_add(1);
     }
 }
@@ -813,7 +845,10 @@ fn proof_file_state_transitions() {
     reanchor(&mut control, orig);
     assert_eq!(control.anchor_tx, orig.anchor_tx);
     let mut p_ok = p.clone();
-    let sc = p_ok.asset.prev_witnesses[0].split_commitment.as_mut().unwrap();
+    let sc = p_ok.asset.prev_witnesses[0]
+        .split_commitment
+        .as_mut()
+        .unwrap();
     sc.root_asset.prev_witnesses[0].tx_witness[0][10] ^= 0x01;
     let before = p.clone();
     reanchor(&mut p_ok, &before);

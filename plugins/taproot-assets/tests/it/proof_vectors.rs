@@ -772,7 +772,7 @@ fn reanchor(p: &mut Proof, orig: &Proof) {
         .filter(|e| e.output_index == root_out)
     {
         let cp = e.commitment_proof.as_mut().unwrap();
-        cp.proof.asset_proof.as_mut().unwrap().proof.nodes[255 - d] = cur.clone();
+        cp.proof.asset_proof.as_mut().unwrap().proof.nodes[255 - d] = cur;
     }
 
     p.anchor_tx = tx;

@@ -21,8 +21,9 @@
 //!   commitment proofs.
 //! * [`proof`]: proofs and proof files (chained hashes), transaction merkle
 //!   proofs, meta and group-key reveals, STXO proofs, and verification in
-//!   tapd's order against a [`proof::ChainView`] (state transitions are not
-//!   checked by the proof verifier yet: that needs wiring to [`vm`]).
+//!   tapd's order against a [`proof::ChainView`], including each transfer
+//!   proof's state transition under the [`vm`] (ownership challenge
+//!   witnesses are not checked yet).
 //! * [`vm`]: virtual transactions and witness validation through
 //!   libbitcoinconsensus with all spent outputs, plus tapd's transfer rules.
 //! * [`tappsbt`]: virtual PSBTs; [`rfqmsg`]: RFQ wire messages and HTLC

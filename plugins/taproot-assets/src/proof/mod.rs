@@ -11,6 +11,7 @@ mod group;
 mod meta;
 mod stxo;
 mod taproot;
+mod transition;
 mod tx;
 mod verify;
 

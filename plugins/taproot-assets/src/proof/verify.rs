@@ -5,9 +5,13 @@
 //! chaining, inclusion, split root (its inclusion and the split asset's
 //! split commitment proof), exclusion of every other P2TR output,
 //! genesis and meta reveals, group key reveals, additional input files
-//! (each verified and spent by the asset). **Not** checked here: the
-//! state transition itself (the asset VM: witnesses, non-inflation) and
-//! ownership challenge witnesses, which need the VM. STXO proofs are
+//! (each verified and spent by the asset), and for transfer proofs the
+//! state transition under the asset VM ([`super::transition`]: witnesses,
+//! non-inflation, input matching, splits, lock times) with the previous
+//! proof's asset and the additional inputs' assets as inputs. Genesis
+//! assets skip the VM (ungrouped ones have nothing to check; a grouped
+//! genesis' group witness is **not** run through the VM here). **Not**
+//! checked: ownership challenge witnesses. STXO proofs are
 //! checked for V1 transfer proofs (V0 proofs may carry them; like tapd,
 //! they are ignored there).
 
@@ -19,10 +23,12 @@ use bitcoin::block::Header;
 use super::meta::MetaError;
 use super::stxo::{collect_stxo, verify_stxo_set};
 use super::taproot::{TaprootProof, TaprootProofError, p2tr_output_key};
+use super::transition::check_state_transition;
 use super::{File, PROOF_V0, PROOF_V1, Proof};
 use crate::asset::{Asset, AssetId, PrevId, SerializedKey, VERSION_V0, VERSION_V1};
 use crate::commitment;
 use crate::encoding::DecodeError;
+use crate::vm::VmError;
 
 /// What the verifier needs to know about the chain.
 pub trait ChainView {
@@ -33,6 +39,14 @@ pub trait ChainView {
     /// known (needed for reissuance proofs without a group key reveal).
     fn is_known_group_key(&self, _group_key: &SerializedKey) -> bool {
         false
+    }
+
+    /// Median time past (Unix seconds) of the block at `height`; only
+    /// asked for when a transfer uses a time-based lock.
+    fn median_time_past(&self, height: u32) -> Result<i64, String> {
+        Err(format!(
+            "no median time for height {height} without a chain backend"
+        ))
     }
 }
 
@@ -114,6 +128,9 @@ pub enum VerifyError {
         /// Why.
         reason: String,
     },
+    /// The state transition is invalid under the asset VM.
+    #[error("invalid state transition: {0}")]
+    InvalidStateTransition(VmError),
     /// A proof file with no proofs.
     #[error("proof file is empty")]
     EmptyFile,
@@ -142,6 +159,11 @@ pub struct VerifiedProof {
     pub block_height: u32,
     /// True for a genesis (minting) proof.
     pub is_genesis: bool,
+    /// True if the state transition was checked under the VM (transfer
+    /// proofs; genesis proofs skip it).
+    pub transition_checked: bool,
+    /// The proven asset (the input of the next proof's state transition).
+    pub asset: Asset,
 }
 
 /// A genesis asset: one witness with the zero PrevID and no split
@@ -357,6 +379,7 @@ fn verify_proof_depth(
 
     // Additional inputs: each file verifies on its own and ends at an
     // outpoint the asset (or its split root) spends.
+    let mut inputs: Vec<VerifiedProof> = Vec::with_capacity(p.additional_inputs.len());
     let spent: Vec<OutPoint> = split_root
         .map_or(&p.asset.prev_witnesses, |sc| &sc.root_asset.prev_witnesses)
         .iter()
@@ -372,6 +395,7 @@ fn verify_proof_depth(
         if !spent.contains(&last.outpoint) {
             return Err(bad("its outpoint is not spent by the asset".into()));
         }
+        inputs.push(last.clone());
     }
 
     // 6. Group key.
@@ -401,6 +425,21 @@ fn verify_proof_depth(
         }
     }
 
+    // 8. State transition (transfers only; genesis skips the VM).
+    if !genesis {
+        let mut all: Vec<&VerifiedProof> = Vec::with_capacity(inputs.len() + 1);
+        all.extend(prev);
+        all.extend(inputs.iter());
+        check_state_transition(
+            &p.asset,
+            p.inclusion_proof.output_index,
+            p.block_height,
+            &all,
+            chain,
+        )
+        .map_err(VerifyError::InvalidStateTransition)?;
+    }
+
     Ok(VerifiedProof {
         outpoint: p.outpoint(),
         asset_id: p.asset.id(),
@@ -409,6 +448,8 @@ fn verify_proof_depth(
         group_key: p.asset.group_key,
         block_height: p.block_height,
         is_genesis: genesis,
+        transition_checked: !genesis,
+        asset: p.asset.clone(),
     })
 }
 

@@ -23,7 +23,7 @@ use super::payload::HopPayload;
 use crate::wire::codec::{Decode, Encode, Reader, Writer};
 use crate::wire::error::DecodeError;
 use crate::wire::features::Features;
-use crate::wire::tlv::{TlvValue, tlv_stream};
+use crate::wire::tlv::{TlvStream, TlvValue, tlv_stream};
 use crate::wire::types::{ShortChannelId, Tu32, Tu64};
 
 /// Why a blinding step failed.
@@ -155,6 +155,12 @@ pub struct HopSecrets {
     pub shared_secret: [u8; 32],
     /// `rho_i`, the data encryption key.
     pub rho: [u8; 32],
+    /// `HMAC("blinded_node_id", ss_i)`, the node id tweak.
+    pub node_tweak: [u8; 32],
+    /// `SHA256(E_i || ss_i)`, the path key tweak.
+    pub path_tweak: [u8; 32],
+    /// `e_{i+1}`, the next path private key (before any override).
+    pub next_path_privkey: SecretKey,
 }
 
 /// A blinded path: the introduction node, its path key, and the hops.
@@ -208,6 +214,8 @@ pub fn build_path<C: Signing + Verification>(
         let path_key = PublicKey::from_secret_key(secp, &e);
         let ss = shared_secret(node_id, &e);
         let rho = derive_key(KeyType::Rho, &ss);
+        let node_tweak_bytes = hmac_sha256(b"blinded_node_id", &[&ss]);
+        let path_tweak_bytes = blinding_factor(&path_key, &ss);
         let blinded_node_id = node_id
             .mul_tweak(secp, &node_tweak(&ss)?)
             .map_err(|_| BlindingError::Tweak)?;
@@ -222,6 +230,9 @@ pub fn build_path<C: Signing + Verification>(
             path_key,
             shared_secret: ss,
             rho,
+            node_tweak: node_tweak_bytes,
+            path_tweak: path_tweak_bytes,
+            next_path_privkey: e,
         });
     }
     let path = BlindedPath {
@@ -289,6 +300,46 @@ pub fn unblind<C: Verification>(
         data,
         tlvs,
         next_path_key,
+    })
+}
+
+/// `onionmsg_tlv` type of `encrypted_recipient_data`.
+pub const ONIONMSG_ENCRYPTED_DATA: u64 = 4;
+
+/// An onion message's onion peeled at one hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeeledMessage {
+    /// The peeled onion (`onionmsg_tlv` payload and next packet).
+    pub peeled: Peeled,
+    /// The payload's records.
+    pub payload: TlvStream,
+    /// The hop's unblinded data.
+    pub unblinded: Unblinded,
+}
+
+/// Peel an onion message's onion: every hop, the introduction node too,
+/// is addressed by its blinded id, so the onion is peeled with the
+/// blinded key derived from the message's `path_key`.
+pub fn peel_message<C: Verification>(
+    secp: &Secp256k1<C>,
+    node_key: &SecretKey,
+    path_key: &PublicKey,
+    onion: &OnionPacket,
+) -> Result<PeeledMessage, BlindingError> {
+    let (_, blinded, _) = hop_keys(secp, node_key, path_key)?;
+    let peeled = onion
+        .peel(secp, &blinded, &[])
+        .map_err(BlindingError::Peel)?;
+    let payload = TlvStream::decode(&peeled.payload)
+        .map_err(|_| BlindingError::Peel(PeelError::BadPayload("undecodable onionmsg_tlv")))?;
+    let data = payload
+        .get(ONIONMSG_ENCRYPTED_DATA)
+        .ok_or(BlindingError::MissingRecord("encrypted_recipient_data"))?;
+    let unblinded = unblind(secp, node_key, path_key, data)?;
+    Ok(PeeledMessage {
+        peeled,
+        payload,
+        unblinded,
     })
 }
 

@@ -1,8 +1,11 @@
-//! BOLT 4 route blinding vectors: `route-blinding-test.json`,
+//! BOLT 4 route blinding vectors, each stated value checked byte for byte:
+//! `route-blinding-test.json`,
 //! `blinded-payment-onion-test.json`, `blinded-onion-message-onion-test.json`.
 
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
-use lumen_core::onion::blinding::{BlindedHop, EncryptedData, build_path, peel_blinded, unblind};
+use lumen_core::onion::blinding::{
+    BlindedHop, EncryptedData, build_path, peel_blinded, peel_message, unblind,
+};
 use lumen_core::onion::{HopPayload, Next, OnionPacket};
 use lumen_core::wire::codec::{Encode, Writer};
 use lumen_core::wire::features::Features;
@@ -429,4 +432,181 @@ fn blinded_payment_onion_vector() {
     let eve = &full[4]["tlvs"];
     assert_eq!(u(&eve["amt_to_forward"]), 100_000);
     assert_eq!(u(&eve["total_amount_msat"]), 150_000);
+}
+
+/// `onion_message`: type 513, path key, u16 length, onion packet.
+fn onion_message(path_key: &PublicKey, onion: &OnionPacket) -> Vec<u8> {
+    let packet = onion.to_bytes();
+    let mut m = vec![0x02, 0x01];
+    m.extend_from_slice(&path_key.serialize());
+    m.extend_from_slice(&(packet.len() as u16).to_be_bytes());
+    m.extend_from_slice(&packet);
+    m
+}
+
+#[test]
+fn blinded_onion_message_vector() {
+    use lumen_core::wire::tlv::{TlvRecord, TlvStream};
+    let Some(v) = load("blinded-onion-message-onion-test.json") else {
+        return;
+    };
+    let secp = Secp256k1::new();
+    let hops = v["generate"]["hops"].as_array().unwrap();
+    let route = &v["route"];
+    let rhops = route["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 4);
+
+    // Real node ids: Alice is the first node; each next_node_id names the next.
+    let mut ids = vec![point(&route["first_node_id"])];
+    for h in &hops[..3] {
+        ids.push(point(&h["tlvs"]["next_node_id"]));
+    }
+
+    // Alice's one-hop path (joined by override) and Dave's Bob->Dave path.
+    let mut built: Vec<BlindedHop> = Vec::new();
+    let mut first_path_key = None;
+    for (range, overrides) in [(0..1, true), (1..4, false)] {
+        let seg = &hops[range.clone()];
+        let session = key(&seg[0]["path_key_secret"]);
+        let input: Vec<(PublicKey, Vec<u8>)> = seg
+            .iter()
+            .zip(&ids[range])
+            .map(|(h, id)| {
+                let d = tlvs_from_json(&h["tlvs"]);
+                let bytes = d.to_bytes().unwrap();
+                assert_eq!(
+                    hex::encode(&bytes),
+                    h["encrypted_data_tlv"].as_str().unwrap(),
+                    "{} encrypted_data_tlv",
+                    h["alias"]
+                );
+                (*id, bytes)
+            })
+            .collect();
+        let (path, secrets) = build_path(&secp, &session, &input).unwrap();
+        first_path_key.get_or_insert(path.first_path_key);
+        for ((h, s), b) in seg.iter().zip(&secrets).zip(&path.hops) {
+            let who = h["alias"].as_str().unwrap();
+            assert_eq!(
+                s.path_key,
+                PublicKey::from_secret_key(&secp, &key(&h["path_key_secret"]))
+            );
+            assert_eq!(s.path_key, point(&h["E"]), "{who} E");
+            assert_eq!(hex::encode(s.shared_secret), h["ss"].as_str().unwrap());
+            assert_eq!(
+                hex::encode(s.node_tweak),
+                h["HMAC256('blinded_node_id', ss)"].as_str().unwrap(),
+                "{who} node tweak"
+            );
+            assert_eq!(
+                b.blinded_node_id,
+                point(&h["blinded_node_id"]),
+                "{who} blinded id"
+            );
+            assert_eq!(
+                hex::encode(s.path_tweak),
+                h["H(E || ss)"].as_str().unwrap(),
+                "{who} path tweak"
+            );
+            // The spec prints next_e with the trailing 01 key marker.
+            assert_eq!(
+                format!("{}01", hex::encode(s.next_path_privkey.secret_bytes())),
+                h["next_e"].as_str().unwrap(),
+                "{who} next_e"
+            );
+            assert_eq!(hex::encode(s.rho), h["rho"].as_str().unwrap(), "{who} rho");
+            assert_eq!(
+                hex::encode(&b.encrypted_data),
+                h["encrypted_recipient_data"].as_str().unwrap(),
+                "{who} encrypted_recipient_data"
+            );
+        }
+        if overrides {
+            // Alice's override is the path key Dave gave for Bob.
+            assert_eq!(
+                point(&seg[0]["tlvs"]["next_path_key_override"]),
+                PublicKey::from_secret_key(&secp, &key(&hops[1]["path_key_secret"]))
+            );
+        }
+        built.extend(path.hops);
+    }
+    assert_eq!(first_path_key, Some(point(&route["first_path_key"])));
+    let want: Vec<BlindedHop> = rhops
+        .iter()
+        .map(|h| BlindedHop {
+            blinded_node_id: point(&h["blinded_node_id"]),
+            encrypted_data: hx(&h["encrypted_recipient_data"]),
+        })
+        .collect();
+    assert_eq!(built, want);
+
+    // The onion: Sphinx over all blinded ids, no associated data; each
+    // payload is an onionmsg_tlv carrying the hop's encrypted data, and
+    // Dave's also carries the 'hello' record (type 1).
+    let om = &v["onionmessage"];
+    let payloads: Vec<Vec<u8>> = want
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut recs = Vec::new();
+            if i == want.len() - 1 {
+                recs.push(TlvRecord {
+                    ty: 1,
+                    value: hx(&om["unknown_tag_1"]),
+                });
+            }
+            recs.push(TlvRecord {
+                ty: 4,
+                value: h.encrypted_data.clone(),
+            });
+            let mut w = Writer::new();
+            TlvStream::from_records(recs).unwrap().encode(&mut w);
+            w.finish().unwrap()
+        })
+        .collect();
+    let keys: Vec<PublicKey> = want.iter().map(|h| h.blinded_node_id).collect();
+    let session = key(&v["generate"]["session_key"]);
+    let (onion, _) = OnionPacket::build(&secp, &session, &keys, &payloads, &[]).unwrap();
+    assert_eq!(
+        hex::encode(onion.to_bytes()),
+        om["onion_message_packet"].as_str().unwrap()
+    );
+
+    // Each hop peels the message it receives and forwards the next one.
+    let dec = v["decrypt"]["hops"].as_array().unwrap();
+    let mut path_key = point(&route["first_path_key"]);
+    let mut packet = onion;
+    for (i, h) in dec.iter().enumerate() {
+        let who = h["alias"].as_str().unwrap();
+        assert_eq!(
+            hex::encode(onion_message(&path_key, &packet)),
+            h["onion_message"].as_str().unwrap(),
+            "{who} onion_message"
+        );
+        let node = key(&h["privkey"]);
+        assert_eq!(PublicKey::from_secret_key(&secp, &node), ids[i], "{who} id");
+        let pm = peel_message(&secp, &node, &path_key, &packet).unwrap();
+        assert_eq!(pm.peeled.payload, payloads[i], "{who} payload");
+        check_tlvs(who, &pm.unblinded.tlvs, &hops[i]["tlvs"]);
+        match pm.peeled.next {
+            Next::Forward(p) => {
+                assert_eq!(
+                    pm.unblinded.tlvs.next_node_id,
+                    Some(point(&h["next_node_id"])),
+                    "{who} next_node_id"
+                );
+                packet = p;
+                path_key = pm.unblinded.effective_next_path_key();
+            }
+            Next::Final => {
+                assert_eq!(i, dec.len() - 1, "{who} final too early");
+                let t = &h["tlvs"];
+                assert_eq!(pm.payload.get(1), Some(&hx(&t["unknown_tag_1"])[..]));
+                assert_eq!(
+                    pm.payload.get(4),
+                    Some(&hx(&t["encrypted_recipient_data"])[..])
+                );
+            }
+        }
+    }
 }

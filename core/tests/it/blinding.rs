@@ -63,7 +63,12 @@ fn check_tlvs(who: &str, d: &EncryptedData, tlvs: &Value) {
             "padding" => assert_eq!(d.padding.as_deref(), Some(&hx(v)[..]), "{who} padding"),
             "short_channel_id" => assert_eq!(
                 d.short_channel_id,
-                Some(v.as_str().unwrap().parse::<ShortChannelId>().unwrap()),
+                Some(
+                    v.as_str()
+                        .expect("vector field")
+                        .parse::<ShortChannelId>()
+                        .expect("vector field")
+                ),
                 "{who} scid"
             ),
             "next_node_id" => assert_eq!(d.next_node_id, Some(point(v)), "{who} next_node_id"),
@@ -111,7 +116,7 @@ fn check_tlvs(who: &str, d: &EncryptedData, tlvs: &Value) {
                 let f = d.allowed_features.as_ref().expect("allowed_features");
                 let want: Vec<usize> = v["features"]
                     .as_array()
-                    .unwrap()
+                    .expect("vector field")
                     .iter()
                     .map(|b| u(b) as usize)
                     .collect();
@@ -122,7 +127,7 @@ fn check_tlvs(who: &str, d: &EncryptedData, tlvs: &Value) {
                     .strip_prefix("unknown_tag_")
                     .unwrap_or_else(|| panic!("{who}: unexpected tlvs key {other}"))
                     .parse()
-                    .unwrap();
+                    .expect("vector field");
                 let rec = d.unknown.iter().find(|r| r.ty == ty).expect("unknown rec");
                 assert_eq!(rec.value, hx(v), "{who} unknown {ty}");
             }
@@ -142,10 +147,17 @@ fn tlvs_from_json(tlvs: &Value) -> EncryptedData {
     use lumen_core::onion::blinding::{PaymentConstraints, PaymentRelay};
     use lumen_core::wire::tlv::TlvRecord;
     let mut d = EncryptedData::default();
-    for (k, v) in tlvs.as_object().unwrap() {
+    for (k, v) in tlvs.as_object().expect("vector field") {
         match k.as_str() {
             "padding" => d.padding = Some(hx(v)),
-            "short_channel_id" => d.short_channel_id = Some(v.as_str().unwrap().parse().unwrap()),
+            "short_channel_id" => {
+                d.short_channel_id = Some(
+                    v.as_str()
+                        .expect("vector field")
+                        .parse()
+                        .expect("vector field"),
+                )
+            }
             "next_node_id" => d.next_node_id = Some(point(v)),
             "path_id" => d.path_id = Some(hx(v)),
             "next_path_key_override" => d.next_path_key_override = Some(point(v)),
@@ -165,13 +177,17 @@ fn tlvs_from_json(tlvs: &Value) -> EncryptedData {
             }
             "allowed_features" => {
                 let mut f = Features::empty();
-                for b in v["features"].as_array().unwrap() {
+                for b in v["features"].as_array().expect("vector field") {
                     f.set_bit(u(b) as usize);
                 }
                 d.allowed_features = Some(f);
             }
             other => {
-                let ty = other.strip_prefix("unknown_tag_").unwrap().parse().unwrap();
+                let ty = other
+                    .strip_prefix("unknown_tag_")
+                    .expect("vector field")
+                    .parse()
+                    .expect("vector field");
                 d.unknown.push(TlvRecord { ty, value: hx(v) });
             }
         }

@@ -401,3 +401,68 @@ pub fn peel_blinded<C: Verification>(
         unblinded,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_path_and_bad_data_are_errors() {
+        let secp = Secp256k1::new();
+        let k = SecretKey::from_slice(&[7; 32]).expect("key");
+        assert_eq!(
+            build_path(&secp, &k, &[]).err(),
+            Some(BlindingError::EmptyPath)
+        );
+        // Unknown even type (0x40) in the stream is rejected; odd is kept.
+        assert!(EncryptedData::from_bytes(&[0x40, 0x00]).is_err());
+        let d = EncryptedData::from_bytes(&[0x41, 0x01, 0xaa]).expect("odd ok");
+        assert_eq!(d.unknown.len(), 1);
+        // Truncated payment_relay is an error, not a panic.
+        assert!(EncryptedData::from_bytes(&[0x0a, 0x02, 0x00, 0x01]).is_err());
+        // Data that decrypts but is not a TLV stream is a typed error.
+        let node = PublicKey::from_secret_key(&secp, &k);
+        let (path, _) = build_path(&secp, &k, &[(node, vec![0x02, 0x05])]).expect("build");
+        assert!(matches!(
+            unblind(
+                &secp,
+                &k,
+                &path.first_path_key,
+                &path.hops[0].encrypted_data
+            ),
+            Err(BlindingError::BadData(_))
+        ));
+    }
+
+    #[test]
+    fn round_trip_one_hop() {
+        let secp = Secp256k1::new();
+        let session = SecretKey::from_slice(&[1; 32]).expect("key");
+        let node_key = SecretKey::from_slice(&[9; 32]).expect("key");
+        let node = PublicKey::from_secret_key(&secp, &node_key);
+        let data = EncryptedData {
+            path_id: Some(vec![1, 2, 3]),
+            ..EncryptedData::default()
+        };
+        let bytes = data.to_bytes().expect("encode");
+        let (path, secrets) = build_path(&secp, &session, &[(node, bytes.clone())]).expect("build");
+        let un = unblind(
+            &secp,
+            &node_key,
+            &path.first_path_key,
+            &path.hops[0].encrypted_data,
+        )
+        .expect("unblind");
+        assert_eq!(un.data, bytes);
+        assert_eq!(un.tlvs, data);
+        assert_eq!(un.shared_secret, secrets[0].shared_secret);
+        assert_eq!(
+            PublicKey::from_secret_key(&secp, &un.blinded_privkey),
+            path.hops[0].blinded_node_id
+        );
+        assert_eq!(
+            un.next_path_key,
+            PublicKey::from_secret_key(&secp, &secrets[0].next_path_privkey)
+        );
+    }
+}

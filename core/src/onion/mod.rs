@@ -1,6 +1,7 @@
 //! BOLT 4 onion routing (Sphinx). Pure code: no I/O.
 //!
 //! - [`attribution`]: attribution data (hold times + truncated HMACs).
+//! - [`blinding`]: route blinding (blinded paths, encrypted recipient data).
 //! - [`crypto`]: shared secrets, blinding, key derivation, ChaCha20 streams.
 //! - [`packet`]: the 1366-byte packet: [`OnionPacket::build`] at the sender,
 //!   [`OnionPacket::peel`] at each hop.
@@ -11,6 +12,7 @@
 //!   forwarding node returns for an onion it cannot peel.
 
 pub mod attribution;
+pub mod blinding;
 pub mod crypto;
 pub mod failure;
 pub mod failure_msg;

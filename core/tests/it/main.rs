@@ -3,6 +3,7 @@
 //! One test binary, so linking happens once.
 
 mod bitcoind;
+mod blinding;
 mod chain;
 mod chain_contract;
 mod chain_server;

@@ -11,7 +11,9 @@ use lumen_sdk::error_codes as codes;
 use serde_json::{Value, json};
 
 use crate::cln_schema::validate;
-use crate::support::{Node, cli, http_post, python_with, shared_dir, skip_or_fail, wait_timeout};
+use crate::support::{
+    Node, cli, http_post, manifest_dir, python_with, shared_dir, skip_or_fail, wait_timeout,
+};
 
 /// `target/<profile>/` of this test executable.
 fn profile_dir() -> PathBuf {
@@ -30,7 +32,7 @@ fn cargo(args: &[&str]) -> Option<Command> {
     let mut cmd = Command::new(cargo);
     cmd.args(args)
         .env("CARGO_TARGET_DIR", dir.parent().expect("target dir"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        .current_dir(manifest_dir());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         if [
@@ -119,8 +121,7 @@ fn faulty_so() -> PathBuf {
 
 /// The SDK's layout-mismatch fixture (its own workspace and lock file).
 fn bad_abi_so() -> Option<PathBuf> {
-    let manifest =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/tests/fixtures/bad-abi/Cargo.toml");
+    let manifest = manifest_dir().join("../sdk/tests/fixtures/bad-abi/Cargo.toml");
     let manifest = manifest.to_str()?.to_string();
     let mut cmd = cargo(&["build", "--locked", "--manifest-path", &manifest])?;
     assert!(

@@ -265,7 +265,7 @@ pub fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("LUMEN_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        .unwrap_or_else(|| manifest_dir().join("../../shared"));
     dir.is_dir().then_some(dir)
 }
 
@@ -296,4 +296,13 @@ pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     ok.then_some(py)
+}
+
+/// This crate's directory, read at run time: cargo sets it for every test
+/// process. The compile-time value is only a fallback, since a build cache
+/// shared between checkouts can hold a binary built in another one.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

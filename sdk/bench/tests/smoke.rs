@@ -16,7 +16,7 @@ fn build_plugin() {
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--lib", "-p", "lumen-plugin-bench"])
         .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        .current_dir(manifest_dir());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         if key.starts_with("CARGO_PKG_")
@@ -80,4 +80,13 @@ fn bad_argument_is_a_usage_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// This crate's directory, read at run time: cargo sets it for every test
+/// process. The compile-time value is only a fallback, since a build cache
+/// shared between checkouts can hold a binary built in another one.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

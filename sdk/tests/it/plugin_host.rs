@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::support::{cdylib, profile_dir};
+use crate::support::{cdylib, manifest_dir, profile_dir};
 
 use lumen_sdk::error_codes;
 use lumen_sdk::host::{self, LoadError, LoadedPlugin, RequestError};
@@ -230,7 +230,7 @@ async fn round_trip_latency() {
 fn bad_abi_so() -> Option<PathBuf> {
     let cargo = std::env::var_os("CARGO")?;
     let target_dir = profile_dir().parent().unwrap().to_path_buf();
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-abi/Cargo.toml");
+    let manifest = manifest_dir().join("tests/fixtures/bad-abi/Cargo.toml");
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--locked", "--manifest-path"])
         .arg(&manifest)

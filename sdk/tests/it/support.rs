@@ -2,7 +2,7 @@
 //! shared vectors, run Core Lightning's schema validator.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -31,7 +31,7 @@ pub fn cdylib(package: &str, lib_name: &str) -> PathBuf {
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", package])
             .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+            .current_dir(manifest_dir());
         // Drop what cargo sets for this test process (`CARGO_PKG_NAME`, …):
         // build scripts that watch them (ring) would rebuild every time.
         for (key, _) in std::env::vars_os() {
@@ -93,7 +93,7 @@ pub fn config() -> InitConfiguration {
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("LUMEN_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        .unwrap_or_else(|| manifest_dir().join("../../shared"));
     dir.is_dir().then_some(dir)
 }
 
@@ -186,4 +186,13 @@ impl Validator {
             ))
         }
     }
+}
+
+/// This crate's directory, read at run time: cargo sets it for every test
+/// process. The compile-time value is only a fallback, since a build cache
+/// shared between checkouts can hold a binary built in another one.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub fn vector_dir() -> Option<PathBuf> {
     let shared = std::env::var_os("LUMEN_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+        .unwrap_or_else(|| manifest_dir().join("../../../shared"));
     let dir = shared.join("vectors").join("taproot-assets");
     if dir.is_dir() {
         Some(dir)
@@ -75,4 +75,13 @@ pub fn parse_hexdump(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// This crate's directory, read at run time: cargo sets it for every test
+/// process. The compile-time value is only a fallback, since a build cache
+/// shared between checkouts can hold a binary built in another one.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -319,14 +319,30 @@ async fn withdraw(w: Arc<Wallet>, p: Params) -> Result<Value, RpcError> {
         script: address.script_pubkey(),
         amount,
     };
+    // Reserved while signing and broadcasting, so a concurrent withdraw or
+    // fundpsbt picks other coins; released again if the send fails.
     let mut funded = w
-        .fund(req, perkw, utxos, minconf, false)
+        .fund(req, perkw, utxos, minconf, false, DEFAULT_RESERVE_BLOCKS)
         .await
         .map_err(wallet_err)?;
-    w.sign(&mut funded.psbt).await.map_err(wallet_err)?;
-    let mut psbt = funded.psbt;
-    let tx = w.finalize(&mut psbt).await.map_err(wallet_err)?;
-    let txid = w.broadcast(tx.clone()).await.map_err(wallet_err)?;
+    let inputs = psbt_outpoints(&funded.psbt);
+    let sent = async {
+        w.sign(&mut funded.psbt).await?;
+        let mut psbt = funded.psbt;
+        let tx = w.finalize(&mut psbt).await?;
+        let txid = w.broadcast(tx.clone()).await?;
+        Ok::<_, WalletError>((psbt, tx, txid))
+    }
+    .await;
+    let (psbt, tx, txid) = match sent {
+        Ok(done) => done,
+        Err(e) => {
+            if let Err(un) = w.unreserve(&inputs, DEFAULT_RESERVE_BLOCKS).await {
+                tracing::warn!(error = %un, "releasing a failed withdraw's inputs");
+            }
+            return Err(wallet_err(e));
+        }
+    };
     Ok(json!({
         "tx": bitcoin::consensus::encode::serialize_hex(&tx),
         "txid": txid.to_string(),
@@ -353,7 +369,7 @@ async fn fundpsbt(w: Arc<Wallet>, p: Params, utxo_mode: bool) -> Result<Value, R
         excess_as_change,
     };
     let mut funded = w
-        .fund(req, perkw, utxos, minconf, reserved_ok)
+        .fund(req, perkw, utxos, minconf, reserved_ok, reserve)
         .await
         .map_err(wallet_err)?;
     if let Some(lt) = p.get::<u32>("locktime")? {
@@ -369,11 +385,7 @@ async fn fundpsbt(w: Arc<Wallet>, p: Params, utxo_mode: bool) -> Result<Value, R
         out["change_outnum"] = json!(n);
     }
     if reserve > 0 {
-        let rs = w
-            .reserve(&psbt_outpoints(&funded.psbt), !reserved_ok, reserve)
-            .await
-            .map_err(wallet_err)?;
-        out["reservations"] = reservations_json(&rs);
+        out["reservations"] = reservations_json(&funded.reservations);
     }
     Ok(out)
 }

@@ -292,6 +292,9 @@ pub struct Funded {
     pub excess_sat: u64,
     /// Index of our change output, if any.
     pub change_outnum: Option<u32>,
+    /// The inputs' reservations, made under the same lock that chose them
+    /// (empty when no reservation was asked for).
+    pub reservations: Vec<Reservation>,
 }
 
 /// One reservation change, as CLN reports it.
@@ -674,7 +677,9 @@ impl Wallet {
     ///
     /// `req` says what to pay; `utxos` (if given) are the only inputs
     /// considered; `minconf` the confirmations an input needs; `reserved_ok`
-    /// allows reserved inputs (utxopsbt's `reservedok`).
+    /// allows reserved inputs (utxopsbt's `reservedok`). With
+    /// `reserve_blocks > 0` the chosen inputs are reserved before the wallet
+    /// lock is released, so concurrent calls never pick the same coins.
     pub async fn fund(
         &self,
         req: build::Request,
@@ -682,6 +687,7 @@ impl Wallet {
         utxos: Option<Vec<OutPoint>>,
         minconf: u32,
         reserved_ok: bool,
+        reserve_blocks: u32,
     ) -> Result<Funded, WalletError> {
         self.sync().await?;
         let mut inner = self.inner.lock().await;
@@ -744,12 +750,19 @@ impl Wallet {
             }
             psbt.inputs[i] = input;
         }
+        let reservations = if reserve_blocks > 0 {
+            let inputs: Vec<OutPoint> = plan.inputs.iter().map(|c| c.outpoint).collect();
+            self.reserve_locked(&mut inner, &inputs, !reserved_ok, reserve_blocks)?
+        } else {
+            Vec::new()
+        };
         Ok(Funded {
             psbt,
             feerate_perkw,
             estimated_weight: plan.weight,
             excess_sat: plan.excess,
             change_outnum: plan.change_outnum,
+            reservations,
         })
     }
 
@@ -850,6 +863,17 @@ impl Wallet {
     ) -> Result<Vec<Reservation>, WalletError> {
         self.sync().await?;
         let mut inner = self.inner.lock().await;
+        self.reserve_locked(&mut inner, outpoints, exclusive, blocks)
+    }
+
+    /// [`Self::reserve`] with the wallet lock already held.
+    fn reserve_locked(
+        &self,
+        inner: &mut Inner,
+        outpoints: &[OutPoint],
+        exclusive: bool,
+        blocks: u32,
+    ) -> Result<Vec<Reservation>, WalletError> {
         let tip = inner.tip();
         let mut changes = Vec::new();
         let mut report = Vec::new();

@@ -746,3 +746,81 @@ fn spends_p2tr_and_p2wpkh_coins_together() {
     assert_eq!(count_status(&outs, "confirmed"), 2);
     assert!(find(&outs, w["txid"].as_str().expect("txid"), 0).is_none());
 }
+
+/// Concurrent `fundpsbt` and `withdraw` calls each get their own coins: the
+/// inputs are chosen and reserved under one wallet lock, so no call picks a
+/// coin another has just taken (which would fail its reservation, or its
+/// broadcast as a double spend).
+#[test]
+fn concurrent_funding_calls_never_share_inputs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = Node::start(&tmp.path().join("a"));
+    mine(&a, 106); // six mature coinbases
+    let startweight: u64 = 42 + 43 * 4;
+    let dest = a.ok("newaddr", json!({}))["p2tr"]
+        .as_str()
+        .expect("p2tr")
+        .to_string();
+
+    let (funded, withdrawn): (Vec<Value>, Vec<Value>) = std::thread::scope(|s| {
+        let f: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    a.call(
+                        "fundpsbt",
+                        json!({"satoshi": 100_000, "feerate": "1000perkw", "startweight": startweight}),
+                    )
+                })
+            })
+            .collect();
+        let w: Vec<_> = (0..3)
+            .map(|_| {
+                let dest = dest.clone();
+                let a = &a;
+                s.spawn(move || {
+                    a.call(
+                        "withdraw",
+                        json!({"destination": dest, "satoshi": 100_000, "feerate": "1000perkw"}),
+                    )
+                })
+            })
+            .collect();
+        (
+            f.into_iter().map(|h| h.join().expect("thread")).collect(),
+            w.into_iter().map(|h| h.join().expect("thread")).collect(),
+        )
+    });
+
+    let mut seen = std::collections::HashSet::new();
+    for r in &funded {
+        let res = r["result"]["reservations"]
+            .as_array()
+            .expect("fundpsbt result");
+        assert_eq!(res.len(), 1, "{r}");
+        let op = format!("{}:{}", res[0]["txid"], res[0]["vout"]);
+        assert!(seen.insert(op.clone()), "{op} funded twice");
+    }
+    let mut txids = std::collections::HashSet::new();
+    for r in &withdrawn {
+        let hex = r["result"]["tx"].as_str().expect("withdraw result");
+        let tx: Transaction = deserialize_hex(hex).expect("tx");
+        assert!(txids.insert(tx.compute_txid()));
+        for input in &tx.input {
+            let op = format!(
+                "\"{}\":{}",
+                input.previous_output.txid, input.previous_output.vout
+            );
+            assert!(seen.insert(op.clone()), "{op} spent twice");
+        }
+    }
+    // All three withdrawals reached the mempool and confirm.
+    mine(&a, 1);
+    let outs = outputs(&a);
+    for txid in &txids {
+        assert!(
+            outs.iter()
+                .any(|o| o["txid"] == txid.to_string() && o["status"] == "confirmed"),
+            "{txid} not confirmed"
+        );
+    }
+}

@@ -281,14 +281,17 @@ fn decode_htlc_assets(bytes: &[u8]) -> Result<Vec<HtlcAssetEntry>, DecodeError> 
     for _ in 0..n {
         let htlc_index = r.bigsize("htlc index")?;
         let stream = r.var_bytes("htlc asset list")?;
-        let mut outputs = Vec::new();
+        let mut outputs = None;
         let mut unknown = UnknownOddTypes::new();
         for rec in parse_stream(stream)? {
             match rec.typ {
-                0 => outputs = decode_outputs(rec.value)?,
+                0 => outputs = Some(decode_outputs(rec.value)?),
                 _ => keep_unknown(&mut unknown, rec)?,
             }
         }
+        // tapd always writes the list (type 0), even when empty; a list
+        // without it would not re-encode to the bytes that were received.
+        let outputs = outputs.ok_or(DecodeError::MissingRecord("htlc asset outputs"))?;
         out.push(HtlcAssetEntry {
             htlc_index,
             outputs,

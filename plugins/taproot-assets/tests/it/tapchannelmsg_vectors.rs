@@ -94,3 +94,21 @@ fn truncated_blobs_fail_cleanly() {
         }
     }
 }
+
+/// Found by the `tap_rfq_channel_decode` fuzz target: a commitment blob
+/// whose HTLC entry has no outputs record (type 0). tapd always writes that
+/// record, so accepting it would break decode → encode byte-exactness.
+#[test]
+fn htlc_entry_without_outputs_record_is_refused() {
+    // type 3 (incoming HTLC assets): 1 entry, index 0x13, empty stream;
+    // type 11: one unknown odd byte.
+    let bytes = [0x03, 0x03, 0x01, 0x13, 0x00, 0x0b, 0x01, 0x03];
+    let err = Commitment::decode(&bytes).expect_err("missing outputs record");
+    assert!(err.to_string().contains("htlc asset outputs"), "{err}");
+    // With the empty list written out it decodes and re-encodes exactly.
+    let canonical = [
+        0x03, 0x06, 0x01, 0x13, 0x03, 0x00, 0x01, 0x00, 0x0b, 0x01, 0x03,
+    ];
+    let c = Commitment::decode(&canonical).expect("canonical form decodes");
+    assert_eq!(c.encode(), canonical);
+}

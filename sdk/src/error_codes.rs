@@ -48,6 +48,9 @@ pub const PLUGIN_ERROR: i32 = -3;
 /// The plugin serving this method has failed or was stopped; the message
 /// says why (Core Lightning's `PLUGIN_TERMINATED`).
 pub const PLUGIN_TERMINATED: i32 = -4;
+/// The node is shutting down and refuses new calls (Core Lightning's
+/// `LIGHTNINGD_SHUTDOWN`).
+pub const LIGHTNINGD_SHUTDOWN: i32 = -5;
 /// A plugin did not answer within its timeout (Lumen-specific).
 pub const PLUGIN_TIMEOUT: i32 = 1900;
 

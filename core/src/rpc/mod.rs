@@ -89,8 +89,9 @@ impl std::fmt::Display for RpcError {
     }
 }
 
-/// Code for calls refused because the node is shutting down.
-pub const SHUTTING_DOWN: i32 = -32000;
+/// Code for calls refused because the node is shutting down (Core
+/// Lightning's `LIGHTNINGD_SHUTDOWN`).
+pub const SHUTTING_DOWN: i32 = lumen_sdk::error_codes::LIGHTNINGD_SHUTDOWN;
 
 /// The future a handler returns.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;

@@ -21,9 +21,9 @@
 //!   commitment proofs.
 //! * [`proof`]: proofs and proof files (chained hashes), transaction merkle
 //!   proofs, meta and group-key reveals, STXO proofs, and verification in
-//!   tapd's order against a [`proof::ChainView`], including each transfer
-//!   proof's state transition under the [`vm`] (ownership challenge
-//!   witnesses are not checked yet).
+//!   tapd's order against a [`proof::ChainView`], including each proof's
+//!   state transition under the [`vm`] (a grouped genesis' group witness
+//!   included; ownership challenge witnesses are not checked yet).
 //! * [`vm`]: virtual transactions and witness validation through
 //!   libbitcoinconsensus with all spent outputs, plus tapd's transfer rules.
 //! * [`tappsbt`]: virtual PSBTs; [`rfqmsg`]: RFQ wire messages and HTLC
@@ -31,7 +31,7 @@
 //!   blobs. Proofs inside vPSBTs and blobs are still kept as raw bytes.
 //!
 //! Not implemented yet: deriving an address's on-chain output key, V2
-//! unique script keys, group witnesses, universe sync, minting, transfers
+//! unique script keys, creating group witnesses, universe sync, minting, transfers
 //! and asset channels. The MS-SMT has no persistent store. The node does not
 //! load this plugin today.
 

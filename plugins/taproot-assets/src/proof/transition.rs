@@ -85,3 +85,68 @@ pub(crate) fn check_state_transition(
     };
     Engine::new(new_asset, splits, &set, lock).execute()
 }
+
+#[cfg(test)]
+mod tests {
+    use bitcoin::OutPoint;
+    use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+
+    use super::*;
+    use crate::asset::{Genesis, SerializedKey, Witness};
+    use crate::proof::verify::HeaderPowOnly;
+
+    fn key(byte: u8) -> SerializedKey {
+        let sk = SecretKey::from_slice(&[byte; 32]).expect("valid key");
+        SerializedKey(PublicKey::from_secret_key(&Secp256k1::new(), &sk).serialize())
+    }
+
+    fn genesis_asset(group_key: Option<SerializedKey>, tx_witness: Vec<Vec<u8>>) -> Asset {
+        Asset {
+            version: 0,
+            genesis: Genesis {
+                first_prev_out: OutPoint::null(),
+                tag: b"lumen".to_vec(),
+                meta_hash: [0; 32],
+                output_index: 0,
+                asset_type: 0,
+            },
+            amount: 1000,
+            lock_time: 0,
+            relative_lock_time: 0,
+            prev_witnesses: vec![Witness {
+                prev_id: Some(PrevId::zero()),
+                tx_witness,
+                ..Witness::default()
+            }],
+            split_commitment_root: None,
+            script_version: 0,
+            script_key: key(1),
+            group_key,
+            unknown_odd_types: Default::default(),
+        }
+    }
+
+    /// Proof verification runs the VM on genesis proofs too (tapd does):
+    /// a plain genesis passes, but a genesis claiming a group without a
+    /// group witness, or with a forged one, is refused. Without this, a
+    /// proof could mint into any group its verifier already knows.
+    #[test]
+    fn grouped_genesis_needs_a_valid_group_witness() {
+        let plain = genesis_asset(None, Vec::new());
+        assert_eq!(
+            check_state_transition(&plain, 0, 100, &[], &HeaderPowOnly),
+            Ok(())
+        );
+        let unsigned = genesis_asset(Some(key(2)), Vec::new());
+        assert_eq!(
+            check_state_transition(&unsigned, 0, 100, &[], &HeaderPowOnly),
+            Err(VmError::InvalidGenesisStateTransition)
+        );
+        let forged = genesis_asset(Some(key(2)), vec![vec![7; 64]]);
+        let err = check_state_transition(&forged, 0, 100, &[], &HeaderPowOnly);
+        assert!(
+            matches!(err, Err(VmError::InvalidTransferWitness(_))),
+            "{err:?}"
+        );
+    }
+}

@@ -5,13 +5,12 @@
 //! chaining, inclusion, split root (its inclusion and the split asset's
 //! split commitment proof), exclusion of every other P2TR output,
 //! genesis and meta reveals, group key reveals, additional input files
-//! (each verified and spent by the asset), and for transfer proofs the
-//! state transition under the asset VM ([`super::transition`]: witnesses,
-//! non-inflation, input matching, splits, lock times) with the previous
-//! proof's asset and the additional inputs' assets as inputs. Genesis
-//! assets skip the VM (ungrouped ones have nothing to check; a grouped
-//! genesis' group witness is **not** run through the VM here). **Not**
-//! checked: ownership challenge witnesses. STXO proofs are
+//! (each verified and spent by the asset), and the state transition under
+//! the asset VM ([`super::transition`]: witnesses, non-inflation, input
+//! matching, splits, lock times) with the previous proof's asset and the
+//! additional inputs' assets as inputs. A genesis goes through the VM too:
+//! a plain one has nothing to check, a grouped one must carry a valid group
+//! witness. **Not** checked: ownership challenge witnesses. STXO proofs are
 //! checked for V1 transfer proofs (V0 proofs may carry them; like tapd,
 //! they are ignored there).
 
@@ -159,8 +158,8 @@ pub struct VerifiedProof {
     pub block_height: u32,
     /// True for a genesis (minting) proof.
     pub is_genesis: bool,
-    /// True if the state transition was checked under the VM (transfer
-    /// proofs; genesis proofs skip it).
+    /// True once the state transition passed the VM (every proof that
+    /// verifies, genesis included).
     pub transition_checked: bool,
     /// The proven asset (the input of the next proof's state transition).
     pub asset: Asset,
@@ -425,20 +424,20 @@ fn verify_proof_depth(
         }
     }
 
-    // 8. State transition (transfers only; genesis skips the VM).
-    if !genesis {
-        let mut all: Vec<&VerifiedProof> = Vec::with_capacity(inputs.len() + 1);
-        all.extend(prev);
-        all.extend(inputs.iter());
-        check_state_transition(
-            &p.asset,
-            p.inclusion_proof.output_index,
-            p.block_height,
-            &all,
-            chain,
-        )
-        .map_err(VerifyError::InvalidStateTransition)?;
-    }
+    // 8. State transition under the VM. A genesis has no inputs: a plain
+    // one passes, a grouped one must carry a valid group witness (the
+    // witness spends the asset itself under the group key), as in tapd.
+    let mut all: Vec<&VerifiedProof> = Vec::with_capacity(inputs.len() + 1);
+    all.extend(prev);
+    all.extend(inputs.iter());
+    check_state_transition(
+        &p.asset,
+        p.inclusion_proof.output_index,
+        p.block_height,
+        &all,
+        chain,
+    )
+    .map_err(VerifyError::InvalidStateTransition)?;
 
     Ok(VerifiedProof {
         outpoint: p.outpoint(),
@@ -448,7 +447,7 @@ fn verify_proof_depth(
         group_key: p.asset.group_key,
         block_height: p.block_height,
         is_genesis: genesis,
-        transition_checked: !genesis,
+        transition_checked: true,
         asset: p.asset.clone(),
     })
 }

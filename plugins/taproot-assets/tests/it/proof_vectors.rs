@@ -799,7 +799,7 @@ fn proof_file_state_transitions() {
     let proofs = file.decode_proofs().unwrap();
     let verified = verify_file(&file, &HeaderPowOnly).unwrap();
     let checked: Vec<bool> = verified.iter().map(|v| v.transition_checked).collect();
-    assert_eq!(checked, [false, true, true]);
+    assert_eq!(checked, [true, true, true]);
     for (v, p) in verified.iter().zip(&proofs) {
         assert_eq!(v.asset, p.asset);
     }

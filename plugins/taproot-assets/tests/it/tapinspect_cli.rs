@@ -69,7 +69,7 @@ fn verify_proof_file() {
         .iter()
         .map(|p| p["state_transition_checked"].as_bool().unwrap())
         .collect();
-    assert_eq!(checked, [false, true, true]);
+    assert_eq!(checked, [true, true, true]);
     let amounts: Vec<u64> = arr(&v["proofs"])
         .iter()
         .map(|p| p["amount"].as_u64().unwrap())

@@ -156,14 +156,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.network.to_bitcoin(),
         Some(store.clone()),
     );
-    let reconnector = peers.spawn_reconnector();
-    for addr in &config.peer_listen {
-        let bound = peers
-            .listen(*addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen for peers on {addr}: {e}"))?;
-        tracing::info!(%bound, "listening for peers");
-    }
     register_builtins(
         &dispatcher,
         identity,
@@ -226,7 +218,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 "init": hex::encode(peers.our_features().to_be_bytes()),
                 "node": hex::encode(crate::wire::Features::our_node().to_be_bytes()),
                 "channel": "",
-                "invoice": "",
+                "invoice": hex::encode(crate::invoice::our_features().to_be_bytes()),
             }),
         },
     );
@@ -235,6 +227,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         crate::plugin::notify::spawn_chain_events(plugins.clone(), c);
     }
     plugins.start_all().await?;
+
+    // Peers only once startup plugins have added their `init` bits, so
+    // every peer sees the same features.
+    peers.add_features(&plugins.feature_sets().init);
+    let reconnector = peers.spawn_reconnector();
+    for addr in &config.peer_listen {
+        let bound = peers
+            .listen(*addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen for peers on {addr}: {e}"))?;
+        tracing::info!(%bound, "listening for peers");
+    }
 
     let token = rpc::write_cookie(&dir)?;
     let (http_addr, http_handle) = rpc::http::serve(config.rpc.bind, &token, dispatcher.clone())

@@ -184,6 +184,13 @@ mod tests {
         assert_eq!(d.invoice.amount_milli_satoshis(), Some(1000));
         let f = d.invoice.features().expect("features");
         assert!(f.requires_payment_secret() && f.supports_basic_mpp());
+        // What plugins are told our invoices carry is what they carry.
+        assert_eq!(
+            crate::wire::Features::from_be_bytes(
+                &f.le_flags().iter().rev().copied().collect::<Vec<u8>>()
+            ),
+            crate::invoice::our_features()
+        );
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub fn currency_network_name(currency: &lightning_invoice::Currency) -> &'static
     }
 }
 
+/// The feature bits every invoice we create carries: var_onion_optin
+/// (8) and payment_secret (14) required, basic_mpp (17) optional.
+pub fn our_features() -> crate::wire::Features {
+    let mut f = crate::wire::Features::empty();
+    for bit in [8, 14, 17] {
+        f.set_bit(bit);
+    }
+    f
+}
+
 /// 32 random bytes from the OS (preimages and payment secrets).
 pub fn random_32() -> std::io::Result<[u8; 32]> {
     use bitcoin::secp256k1::rand::RngCore;

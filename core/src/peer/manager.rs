@@ -137,7 +137,9 @@ pub enum PeerNotification {
 pub struct PeerManager {
     signer: Arc<Signer>,
     chain: ChainHash,
-    ours: Features,
+    /// Sent in every `init`; plugins loaded at startup may add bits before
+    /// the node listens.
+    ours: std::sync::RwLock<Features>,
     peers: Mutex<HashMap<PublicKey, Entry>>,
     next_conn: AtomicU64,
     events: broadcast::Sender<PeerNotification>,
@@ -172,7 +174,7 @@ impl PeerManager {
         Arc::new(PeerManager {
             signer,
             chain: ChainHash::for_network(network),
-            ours: Features::our_init(),
+            ours: std::sync::RwLock::new(Features::our_init()),
             peers: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             events,
@@ -268,8 +270,18 @@ impl PeerManager {
     }
 
     /// The features we send in `init`.
-    pub fn our_features(&self) -> &Features {
-        &self.ours
+    pub fn our_features(&self) -> Features {
+        self.ours
+            .read()
+            .map(|f| f.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Add `extra` to the features sent in `init` from now on (plugin
+    /// feature bits, set before the node listens or connects).
+    pub fn add_features(&self, extra: &Features) {
+        let mut ours = self.ours.write().unwrap_or_else(|e| e.into_inner());
+        *ours = ours.union(extra);
     }
 
     /// Peer events from now on.
@@ -428,7 +440,7 @@ impl PeerManager {
         let id = conn.remote_node_id();
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(SEND_QUEUE);
-        let (mut session, init) = PeerSession::new(self.ours.clone(), self.chain, Instant::now());
+        let (mut session, init) = PeerSession::new(self.our_features(), self.chain, Instant::now());
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         let mut pending = vec![init];
         let reason = 'conn: loop {

@@ -3,6 +3,7 @@
 //! their methods on the [`Dispatcher`], answers their calls, runs hook chains
 //! and forwards notifications. See `PLUGIN-PROTOCOL.md`.
 //!
+//! - [`features`]: feature bits startup plugins add to the node's;
 //! - [`instance`]: one plugin and its health (failed plugins stay listed,
 //!   their calls fail with the reason, their hooks fall through);
 //! - [`options`]: option values typed per the manifest;
@@ -12,6 +13,7 @@
 //! - [`notify`]: notification payloads and the peer/chain forwarders;
 //! - [`rpc`]: the `plugin` RPC and the `rpc_command` hook.
 
+pub mod features;
 pub mod hooks;
 pub mod incoming;
 pub mod instance;
@@ -42,6 +44,8 @@ pub struct PluginManager {
     settings: PluginsConfig,
     dir: PathBuf,
     init: InitConfiguration,
+    /// The node's feature bits with those of the plugins loaded so far.
+    features: Mutex<features::FeatureSets>,
     plugins: Mutex<Vec<Arc<Plugin>>>,
     /// One load at a time: clash checks and registration stay consistent.
     load_lock: tokio::sync::Mutex<()>,
@@ -70,6 +74,7 @@ impl PluginManager {
             dispatcher,
             settings,
             dir: datadir.join(PLUGIN_DIR),
+            features: Mutex::new(features::FeatureSets::from_feature_set(&init.feature_set)),
             init,
             plugins: Mutex::new(Vec::new()),
             load_lock: tokio::sync::Mutex::new(()),
@@ -237,6 +242,14 @@ impl PluginManager {
         for key in manifest.unknown.keys() {
             tracing::info!(plugin = %plugin.name, key, "ignoring unknown manifest member");
         }
+        let mut sets = self.feature_sets();
+        let added = sets.check(&manifest.featurebits, startup)?;
+        sets.add(&added);
+        let unapplied = added.unapplied();
+        if !unapplied.is_empty() {
+            tracing::warn!(plugin = %plugin.name, kinds = ?unapplied,
+                "plugin feature bits recorded but not sent yet (only init bits are)");
+        }
         for m in &manifest.rpcmethods {
             if self.dispatcher.has(&m.name) {
                 let owner = self
@@ -272,11 +285,26 @@ impl PluginManager {
         plugin.set_manifest(manifest);
         let mut init = self.init.clone();
         init.startup = startup;
+        init.feature_set = sets.to_feature_set();
         handle
             .init(resolved, init, t)
             .await
             .map_err(|e| e.to_string())?;
-        passthrough::register(&self.dispatcher, plugin, self.settings.call_timeout)
+        passthrough::register(&self.dispatcher, plugin, self.settings.call_timeout)?;
+        // Loads are serialised (`load_lock`), so nothing changed the sets
+        // since they were checked.
+        if let Ok(mut f) = self.features.lock() {
+            f.add(&added);
+        }
+        Ok(())
+    }
+
+    /// The node's feature bits, with those the plugins loaded so far added.
+    pub fn feature_sets(&self) -> features::FeatureSets {
+        self.features
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     fn remove(&self, plugin: &Arc<Plugin>) {

@@ -854,6 +854,59 @@ fn plugin_start_stop_list_rescan_at_runtime() {
     assert_eq!(code(&r), codes::INVALID_PARAMS as i64);
 }
 
+/// A startup plugin's `init` feature bit reaches peers; the same plugin
+/// started at runtime is refused, since connected peers would never see it.
+#[test]
+fn startup_plugin_feature_bits_reach_peers() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Bit 103 (odd: optional, unassigned), as big-endian hex.
+    let bit103 = format!("80{}", "00".repeat(12));
+    let env = [("LUMEN_PROBE_INIT_FEATUREBITS", bit103.as_str())];
+    let a = Node::start_with_env(
+        &tmp.path().join("a"),
+        &["--peer-listen", "127.0.0.1:0", "--plugin", s(&probe_so())],
+        &env,
+    );
+    let b = Node::start_with(&tmp.path().join("b"), &["--peer-listen", "127.0.0.1:0"]);
+    let has_103 = |hex_be: &str| {
+        let bytes = hex::decode(hex_be).expect("hex");
+        bytes.len() >= 13 && bytes[bytes.len() - 13] & 0x80 != 0
+    };
+    let a_info = a.ok("getinfo", json!({}));
+    assert!(
+        has_103(a_info["our_features"]["init"].as_str().expect("init")),
+        "{a_info}"
+    );
+    let b_info = b.ok("getinfo", json!({}));
+    assert!(!has_103(
+        b_info["our_features"]["init"].as_str().expect("init")
+    ));
+
+    // B sees the bit in A's init.
+    let a_id = a_info["id"].as_str().expect("id").to_string();
+    let a_port = a_info["binding"][0]["port"].as_u64().expect("port");
+    b.ok(
+        "connect",
+        json!({"id": a_id, "host": "127.0.0.1", "port": a_port}),
+    );
+    let peers = b.ok("listpeers", json!({}));
+    let features = peers["peers"][0]["features"].as_str().expect("features");
+    assert!(has_103(features), "{peers}");
+
+    // A copy of the probe started at runtime asks for the bit too: refused.
+    let copy = tmp.path().join("probe-late.so");
+    std::fs::copy(probe_so(), &copy).expect("copy");
+    let r = a.call("plugin", json!(["start", s(&copy)]));
+    assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
+    let m = r["error"]["message"].as_str().expect("message");
+    assert!(
+        m.contains("only accepted from plugins loaded at startup"),
+        "{m}"
+    );
+    // The startup probe still answers.
+    assert_eq!(a.ok("probe-echo", json!({"x": 1})), json!({"x": 1}));
+}
+
 fn percentiles(mut lat: Vec<Duration>) -> (Duration, Duration) {
     lat.sort();
     let n = lat.len();

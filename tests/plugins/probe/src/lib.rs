@@ -7,13 +7,15 @@
 //!   (`probe-seen`);
 //! - `probe-echo` returns its params; `probe-datastore` writes and lists
 //!   its datastore (namespaced by the node); `probe-emit` sends its
-//!   declared topic `probe_event` and an undeclared one.
+//!   declared topic `probe_event` and an undeclared one;
+//! - `LUMEN_PROBE_INIT_FEATUREBITS` (environment, hex): `init` feature
+//!   bits for its manifest, which is read before any option is given.
 
 use std::sync::{Arc, Mutex};
 
 use lumen_sdk::hooks::continue_result;
 use lumen_sdk::plugin::PluginBuilder;
-use lumen_sdk::protocol::{OptionType, RpcError};
+use lumen_sdk::protocol::{FeatureBits, OptionType, RpcError};
 use serde_json::{Value, json};
 
 /// How long the probe waits for the node.
@@ -81,6 +83,10 @@ pub fn build() -> PluginBuilder {
         })
         .method("probe-fail", "", "Return a plugin error", |_, _| {
             Err(RpcError::new(1402, "probe failed on purpose"))
+        })
+        .featurebits(FeatureBits {
+            init: std::env::var("LUMEN_PROBE_INIT_FEATUREBITS").unwrap_or_default(),
+            ..FeatureBits::default()
         })
 }
 

@@ -298,7 +298,10 @@ impl PluginBuilder {
         self
     }
 
-    /// Declare an odd custom message type handled.
+    /// Declare a custom message type (≥ 32768) this plugin handles through
+    /// the `custommsg` hook. Odd types need no declaration; an even one
+    /// must be declared, or the node hangs up on peers that send it (BOLT 1)
+    /// and refuses to send it.
     pub fn custom_message(mut self, msg_type: u16) -> Self {
         self.manifest.custommessages.push(msg_type);
         self

@@ -140,6 +140,8 @@ pub struct PeerManager {
     /// Sent in every `init`; plugins loaded at startup may add bits before
     /// the node listens.
     ours: std::sync::RwLock<Features>,
+    /// Even custom message types plugins declared (`custommessages`).
+    custom_even: std::sync::RwLock<std::collections::BTreeSet<u16>>,
     peers: Mutex<HashMap<PublicKey, Entry>>,
     next_conn: AtomicU64,
     events: broadcast::Sender<PeerNotification>,
@@ -175,6 +177,7 @@ impl PeerManager {
             signer,
             chain: ChainHash::for_network(network),
             ours: std::sync::RwLock::new(Features::our_init()),
+            custom_even: std::sync::RwLock::new(std::collections::BTreeSet::new()),
             peers: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             events,
@@ -274,6 +277,21 @@ impl PeerManager {
         self.ours
             .read()
             .map(|f| f.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// The even custom message types new connections accept and may send
+    /// (the plugins' `custommessages`; connections already up keep the set
+    /// they started with).
+    pub fn set_custom_even(&self, types: std::collections::BTreeSet<u16>) {
+        *self.custom_even.write().unwrap_or_else(|e| e.into_inner()) = types;
+    }
+
+    /// See [`Self::set_custom_even`].
+    pub fn custom_even(&self) -> std::collections::BTreeSet<u16> {
+        self.custom_even
+            .read()
+            .map(|t| t.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
@@ -440,7 +458,8 @@ impl PeerManager {
         let id = conn.remote_node_id();
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(SEND_QUEUE);
-        let (mut session, init) = PeerSession::new(self.our_features(), self.chain, Instant::now());
+        let (session, init) = PeerSession::new(self.our_features(), self.chain, Instant::now());
+        let mut session = session.with_custom_even(self.custom_even());
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
         let mut pending = vec![init];
         let reason = 'conn: loop {

@@ -73,6 +73,9 @@ pub struct PeerSession {
     last_received: Instant,
     ping_sent: Option<(Instant, u16)>,
     next_pong_len: u16,
+    /// Even custom types (≥ 32768) a plugin handles: received ones are
+    /// delivered instead of ending the connection, and they may be sent.
+    custom_even: std::collections::BTreeSet<u16>,
 }
 
 fn printable(data: &[u8]) -> String {
@@ -109,6 +112,7 @@ impl PeerSession {
             last_received: now,
             ping_sent: None,
             next_pong_len: 8,
+            custom_even: std::collections::BTreeSet::new(),
         };
         let bytes = encode(Message::Init(init)).unwrap_or_default();
         (s, Action::Send(bytes))
@@ -140,6 +144,16 @@ impl PeerSession {
         out
     }
 
+    /// Accept and allow sending these even custom message types (the
+    /// `custommessages` plugins declare); others stay fatal, as BOLT 1 says.
+    pub fn with_custom_even(mut self, types: impl IntoIterator<Item = u16>) -> PeerSession {
+        self.custom_even = types
+            .into_iter()
+            .filter(|t| Message::is_custom_type(*t) && t.is_multiple_of(2))
+            .collect();
+        self
+    }
+
     /// A decrypted message arrived.
     pub fn on_message(&mut self, bytes: &[u8], now: Instant) -> Vec<Action> {
         if self.phase == Phase::Closed {
@@ -149,6 +163,10 @@ impl PeerSession {
         let msg = match Message::decode(bytes) {
             Ok(m) => m,
             Err(DecodeError::UnknownEvenMessage(t)) => {
+                if self.phase == Phase::Active && self.custom_even.contains(&t) {
+                    let payload = bytes.get(2..).unwrap_or_default().to_vec();
+                    return vec![Action::Event(PeerEvent::Custom { ty: t, payload })];
+                }
                 return self.fail(format!("unknown even message type {t}"), true);
             }
             Err(e) => return self.fail(format!("malformed message: {e}"), true),
@@ -253,15 +271,31 @@ impl PeerSession {
         Vec::new()
     }
 
-    /// A custom message to send (type must be odd and ≥ 32768).
+    /// A custom message to send: type ≥ 32768, odd unless a plugin
+    /// declared the even type ([`Self::with_custom_even`]).
     pub fn custom(&self, ty: u16, payload: Vec<u8>) -> Result<Vec<u8>, String> {
-        if !Message::is_custom_type(ty) || ty.is_multiple_of(2) {
+        if !Message::is_custom_type(ty) || (ty.is_multiple_of(2) && !self.custom_even.contains(&ty))
+        {
             return Err(format!(
-                "custom message type {ty} must be odd and at least 32768"
+                "custom message type {ty} must be at least 32768 and odd, or an even type a plugin declared"
             ));
         }
         if self.phase != Phase::Active {
             return Err("peer is not ready".into());
+        }
+        if ty.is_multiple_of(2) {
+            // The codec refuses unknown even types by design; a declared
+            // one is framed here: type, then payload.
+            if payload.len() > usize::from(u16::MAX) - 2 {
+                return Err(format!(
+                    "custom message of {} bytes is too long",
+                    payload.len()
+                ));
+            }
+            let mut out = Vec::with_capacity(2 + payload.len());
+            out.extend_from_slice(&ty.to_be_bytes());
+            out.extend_from_slice(&payload);
+            return Ok(out);
         }
         Message::Unknown { ty, payload }
             .encode()
@@ -354,6 +388,58 @@ mod tests {
             "even custom types are refused"
         );
         assert!(a.custom(100, vec![]).is_err());
+    }
+
+    #[test]
+    fn declared_even_custom_types_are_delivered_and_sendable() {
+        let now = Instant::now();
+        let (a, Action::Send(a_init)) = PeerSession::new(Features::our_init(), regtest(), now)
+        else {
+            panic!("init first")
+        };
+        let mut a = a.with_custom_even([32768, 32770, 100, 32771]);
+        let (mut b, Action::Send(b_init)) = PeerSession::new(Features::our_init(), regtest(), now)
+        else {
+            panic!("init first")
+        };
+        a.on_message(&b_init, now);
+        b.on_message(&a_init, now);
+        // Only even custom types are kept.
+        assert_eq!(
+            a.custom_even.iter().copied().collect::<Vec<_>>(),
+            [32768, 32770]
+        );
+        // A sends a declared even type; B, which did not declare it, hangs up.
+        let bytes = a.custom(32768, b"x".to_vec()).expect("declared even type");
+        assert!(matches!(
+            b.on_message(&bytes, now).last(),
+            Some(Action::Disconnect(_))
+        ));
+        // The other way round: A receives 32770 as a custom message, and an
+        // undeclared even type still ends the connection.
+        let (b2, Action::Send(b2_init)) = PeerSession::new(Features::our_init(), regtest(), now)
+        else {
+            panic!("init first")
+        };
+        let mut b2 = b2.with_custom_even([32770]);
+        b2.on_message(&a_init, now);
+        let (a2, Action::Send(_)) = PeerSession::new(Features::our_init(), regtest(), now) else {
+            panic!("init first")
+        };
+        let mut a2 = a2.with_custom_even([32770]);
+        a2.on_message(&b2_init, now);
+        let msg = b2.custom(32770, b"y".to_vec()).expect("declared");
+        assert_eq!(
+            a2.on_message(&msg, now),
+            vec![Action::Event(PeerEvent::Custom {
+                ty: 32770,
+                payload: b"y".to_vec()
+            })]
+        );
+        assert!(matches!(
+            a2.on_message(&[0x80, 0x04, 1], now).last(),
+            Some(Action::Disconnect(r)) if r.contains("even")
+        ));
     }
 
     #[test]

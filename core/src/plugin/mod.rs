@@ -46,6 +46,8 @@ pub struct PluginManager {
     init: InitConfiguration,
     /// The node's feature bits with those of the plugins loaded so far.
     features: Mutex<features::FeatureSets>,
+    /// Custom message types the active plugins declared.
+    custom_types: tokio::sync::watch::Sender<std::collections::BTreeSet<u16>>,
     plugins: Mutex<Vec<Arc<Plugin>>>,
     /// One load at a time: clash checks and registration stay consistent.
     load_lock: tokio::sync::Mutex<()>,
@@ -75,6 +77,7 @@ impl PluginManager {
             settings,
             dir: datadir.join(PLUGIN_DIR),
             features: Mutex::new(features::FeatureSets::from_feature_set(&init.feature_set)),
+            custom_types: tokio::sync::watch::channel(std::collections::BTreeSet::new()).0,
             init,
             plugins: Mutex::new(Vec::new()),
             load_lock: tokio::sync::Mutex::new(()),
@@ -214,6 +217,7 @@ impl PluginManager {
             return Err(format!("plugin {name}: {reason}"));
         }
         plugin.set_active();
+        self.refresh_custom_types();
         let methods: Vec<String> = plugin
             .manifest()
             .map(|m| m.rpcmethods.iter().map(|r| r.name.clone()).collect())
@@ -249,6 +253,11 @@ impl PluginManager {
         if !unapplied.is_empty() {
             tracing::warn!(plugin = %plugin.name, kinds = ?unapplied,
                 "plugin feature bits recorded but not sent yet (only init bits are)");
+        }
+        if let Some(t) = manifest.custommessages.iter().find(|t| **t < 32768) {
+            return Err(format!(
+                "custommessages: type {t} is not a custom message type (at least 32768)"
+            ));
         }
         for m in &manifest.rpcmethods {
             if self.dispatcher.has(&m.name) {
@@ -299,6 +308,27 @@ impl PluginManager {
         Ok(())
     }
 
+    /// The custom message types active plugins declared, now and as they
+    /// change (the peer manager follows this).
+    pub fn custom_types(&self) -> tokio::sync::watch::Receiver<std::collections::BTreeSet<u16>> {
+        self.custom_types.subscribe()
+    }
+
+    fn refresh_custom_types(&self) {
+        let types: std::collections::BTreeSet<u16> = self
+            .list()
+            .iter()
+            .filter(|p| p.is_active())
+            .filter_map(|p| p.manifest())
+            .flat_map(|m| m.custommessages.clone())
+            .collect();
+        self.custom_types.send_if_modified(|old| {
+            let changed = *old != types;
+            *old = types;
+            changed
+        });
+    }
+
     /// The node's feature bits, with those the plugins loaded so far added.
     pub fn feature_sets(&self) -> features::FeatureSets {
         self.features
@@ -325,6 +355,7 @@ impl PluginManager {
             .unwrap_or_default();
         plugin.stop();
         self.remove(plugin);
+        self.refresh_custom_types();
         tracing::info!(plugin = %plugin.name, "plugin stopped");
         self.notify(
             "plugin_stopped",

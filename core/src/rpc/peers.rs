@@ -176,7 +176,7 @@ pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), 
     dispatcher.register(Method::new(
         "sendcustommsg",
         &[ParamSpec::req("node_id"), ParamSpec::req("msg")],
-        "Send {msg} (hex: 2-byte odd type >= 32768, then payload) to peer {node_id}.",
+        "Send {msg} (hex: 2-byte type >= 32768, odd unless a plugin declared it, then payload) to peer {node_id}.",
         move |p| {
             let pm = pm.clone();
             async move {
@@ -191,10 +191,19 @@ pub fn register(dispatcher: &Dispatcher, peers: Arc<PeerManager>) -> Result<(), 
                     ));
                 }
                 let ty = u16::from_be_bytes([bytes[0], bytes[1]]);
-                if ty < 32768 || ty % 2 == 0 {
+                if ty < 32768 {
                     return Err(RpcError::invalid_param(
                         "msg",
-                        format!("type {ty} must be odd and at least 32768"),
+                        format!("type {ty} is not a custom type (at least 32768)"),
+                    ));
+                }
+                if ty % 2 == 0 && !pm.custom_even().contains(&ty) {
+                    return Err(RpcError::invalid_param(
+                        "msg",
+                        format!(
+                            "type {ty} is even: peers hang up on unknown even types, so only \
+                             types a plugin declares in its custommessages may be sent"
+                        ),
                     ));
                 }
                 pm.send_custom(&id, ty, bytes[2..].to_vec())

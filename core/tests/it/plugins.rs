@@ -854,10 +854,11 @@ fn plugin_start_stop_list_rescan_at_runtime() {
     assert_eq!(code(&r), codes::INVALID_PARAMS as i64);
 }
 
-/// A startup plugin's `init` feature bit reaches peers; the same plugin
-/// started at runtime is refused, since connected peers would never see it.
+/// A startup plugin's `init` feature bit reaches peers, and its declared
+/// even custom type is delivered; the same plugin started at runtime is
+/// refused (its feature bit would never reach connected peers).
 #[test]
-fn startup_plugin_feature_bits_reach_peers() {
+fn startup_plugin_feature_bits_and_even_custom_types_reach_peers() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // Bit 103 (odd: optional, unassigned), as big-endian hex.
     let bit103 = format!("80{}", "00".repeat(12));
@@ -867,7 +868,11 @@ fn startup_plugin_feature_bits_reach_peers() {
         &["--peer-listen", "127.0.0.1:0", "--plugin", s(&probe_so())],
         &env,
     );
-    let b = Node::start_with(&tmp.path().join("b"), &["--peer-listen", "127.0.0.1:0"]);
+    // B runs the probe too, without the feature bit.
+    let b = Node::start_with(
+        &tmp.path().join("b"),
+        &["--peer-listen", "127.0.0.1:0", "--plugin", s(&probe_so())],
+    );
     let has_103 = |hex_be: &str| {
         let bytes = hex::decode(hex_be).expect("hex");
         bytes.len() >= 13 && bytes[bytes.len() - 13] & 0x80 != 0
@@ -892,6 +897,26 @@ fn startup_plugin_feature_bits_reach_peers() {
     let peers = b.ok("listpeers", json!({}));
     let features = peers["peers"][0]["features"].as_str().expect("features");
     assert!(has_103(features), "{peers}");
+
+    // The probe declares the even custom type 32800 (0x8020): B may send
+    // it and A's hook gets it instead of A hanging up. An undeclared even
+    // type is refused before it reaches the wire.
+    b.ok("sendcustommsg", json!({"node_id": a_id, "msg": "8020beef"}));
+    assert!(wait_until(Duration::from_secs(10), || {
+        a.ok("probe-seen", json!({}))
+            .as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["hook"] == "custommsg" && e.to_string().contains("8020beef"))
+    }));
+    assert_eq!(
+        b.ok("listpeers", json!({}))["peers"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let undeclared = b.call("sendcustommsg", json!({"node_id": a_id, "msg": "8022beef"}));
+    assert_eq!(code(&undeclared), -32602, "{undeclared}");
 
     // A copy of the probe started at runtime asks for the bit too: refused.
     let copy = tmp.path().join("probe-late.so");

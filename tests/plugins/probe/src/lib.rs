@@ -9,7 +9,8 @@
 //!   its datastore (namespaced by the node); `probe-emit` sends its
 //!   declared topic `probe_event` and an undeclared one;
 //! - `LUMEN_PROBE_INIT_FEATUREBITS` (environment, hex): `init` feature
-//!   bits for its manifest, which is read before any option is given.
+//!   bits for its manifest, which is read before any option is given;
+//! - it declares the even custom message type 32800 (`custommessages`).
 
 use std::sync::{Arc, Mutex};
 
@@ -84,6 +85,7 @@ pub fn build() -> PluginBuilder {
         .method("probe-fail", "", "Return a plugin error", |_, _| {
             Err(RpcError::new(1402, "probe failed on purpose"))
         })
+        .custom_message(32800)
         .featurebits(FeatureBits {
             init: std::env::var("LUMEN_PROBE_INIT_FEATUREBITS").unwrap_or_default(),
             ..FeatureBits::default()

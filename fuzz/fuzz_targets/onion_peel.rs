@@ -1,6 +1,7 @@
 //! BOLT 4 onions with fuzzer-chosen contents. Two properties:
 //! - any 1366 bytes parse or fail cleanly, and peeling them (plain,
-//!   blinded, as an onion message) never panics; any bytes decode as a hop
+//!   blinded, as an onion message) never panics; any length parses as an
+//!   onion message packet or fails cleanly, and re-serializes exactly; any bytes decode as a hop
 //!   payload, blinded `encrypted_data`, a failure message or a returned
 //!   failure packet without panicking;
 //! - an onion built from fuzzer-chosen payloads over up to five hops peels
@@ -27,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = FailureMessage::decode(data);
     let secrets: Vec<[u8; 32]> = (0..3u8).map(|i| [i; 32]).collect();
     let _ = FailurePacket(data.to_vec()).decode(&secrets);
+    // Onion messages: any length up to u16.
+    if let Ok(p) = OnionPacket::from_bytes_any_len(data) {
+        let path_key = PublicKey::from_secret_key(&secp, &node_key(9));
+        let _ = peel_message(&secp, &me, &path_key, &p);
+        assert_eq!(p.to_bytes(), data);
+    }
     if data.len() >= PACKET_LEN {
         if let Ok(p) = OnionPacket::from_bytes(&data[..PACKET_LEN]) {
             let _ = p.peel(&secp, &me, b"ad");

@@ -1,6 +1,7 @@
-//! The 1366-byte onion packet: construction by the sender and peeling at
-//! each hop (BOLT 4 "Packet Construction", "Accepting and Forwarding a
-//! Payment").
+//! The onion packet: construction by the sender and peeling at each hop
+//! (BOLT 4 "Packet Construction", "Accepting and Forwarding a Payment").
+//! Payment onions are 1366 bytes; onion messages may be larger (BOLT 4
+//! suggests 1366 or 32834), so a packet carries its own payload length.
 
 use bitcoin::secp256k1::{PublicKey, Scalar, Secp256k1, SecretKey, Signing, Verification};
 
@@ -11,8 +12,13 @@ use super::crypto::{
 use crate::wire::bigsize::BigSize;
 use crate::wire::codec::{Reader, Writer};
 
-/// Size of `hop_payloads`.
+/// Size of a payment onion's `hop_payloads`.
 pub const HOP_PAYLOADS_LEN: usize = 1300;
+/// The larger `hop_payloads` size BOLT 4 suggests for onion messages.
+pub const LARGE_HOP_PAYLOADS_LEN: usize = 32768;
+/// Largest packet accepted from the wire (an onion message's length is a
+/// u16).
+pub const MAX_PACKET_LEN: usize = u16::MAX as usize;
 /// Size of a serialized packet: version, public key, payloads, HMAC.
 pub const PACKET_LEN: usize = 1 + 33 + HOP_PAYLOADS_LEN + 32;
 /// The only packet version.
@@ -28,8 +34,9 @@ pub enum BuildError {
     /// A payload was shorter than 2 bytes (lengths 0 and 1 are reserved).
     #[error("hop {0}: payload shorter than 2 bytes")]
     ShortPayload(usize),
-    /// The payloads (with length prefixes and HMACs) exceed 1300 bytes.
-    #[error("payloads need {0} bytes; at most 1300 fit")]
+    /// The payloads (with length prefixes and HMACs) exceed the packet's
+    /// payload area (1300 bytes for payments), or the area is too large.
+    #[error("payloads need {0} bytes, more than the packet holds")]
     TooLarge(usize),
     /// A blinding step produced an invalid key (negligible probability).
     #[error("key blinding failed")]
@@ -63,8 +70,8 @@ pub struct OnionPacket {
     pub version: u8,
     /// Ephemeral public key for this hop.
     pub public_key: PublicKey,
-    /// Obfuscated per-hop payloads.
-    pub hop_payloads: Box<[u8; HOP_PAYLOADS_LEN]>,
+    /// Obfuscated per-hop payloads (1300 bytes in payment onions).
+    pub hop_payloads: Vec<u8>,
     /// HMAC over `hop_payloads || associated_data`.
     pub hmac: [u8; 32],
 }
@@ -100,9 +107,9 @@ pub enum Next {
 }
 
 impl OnionPacket {
-    /// Serialize to 1366 bytes.
+    /// Serialize (1366 bytes for a payment onion).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(PACKET_LEN);
+        let mut v = Vec::with_capacity(1 + 33 + self.hop_payloads.len() + HMAC_LEN);
         v.push(self.version);
         v.extend_from_slice(&self.public_key.serialize());
         v.extend_from_slice(&self.hop_payloads[..]);
@@ -110,23 +117,32 @@ impl OnionPacket {
         v
     }
 
-    /// Parse 1366 bytes; checks length, version and public key.
+    /// Parse a payment onion (exactly 1366 bytes); checks length, version
+    /// and public key.
     pub fn from_bytes(bytes: &[u8]) -> Result<OnionPacket, PeelError> {
         if bytes.len() != PACKET_LEN {
+            return Err(PeelError::BadLength(bytes.len()));
+        }
+        Self::from_bytes_any_len(bytes)
+    }
+
+    /// Parse an onion message's packet: any length from a 1-byte payload
+    /// area up to [`MAX_PACKET_LEN`].
+    pub fn from_bytes_any_len(bytes: &[u8]) -> Result<OnionPacket, PeelError> {
+        if bytes.len() < 1 + 33 + 1 + HMAC_LEN || bytes.len() > MAX_PACKET_LEN {
             return Err(PeelError::BadLength(bytes.len()));
         }
         if bytes[0] != VERSION {
             return Err(PeelError::BadVersion(bytes[0]));
         }
         let public_key = PublicKey::from_slice(&bytes[1..34]).map_err(|_| PeelError::BadPubkey)?;
-        let mut hop_payloads = Box::new([0u8; HOP_PAYLOADS_LEN]);
-        hop_payloads.copy_from_slice(&bytes[34..34 + HOP_PAYLOADS_LEN]);
+        let end = bytes.len() - HMAC_LEN;
         let mut hmac = [0u8; 32];
-        hmac.copy_from_slice(&bytes[34 + HOP_PAYLOADS_LEN..]);
+        hmac.copy_from_slice(&bytes[end..]);
         Ok(OnionPacket {
             version: VERSION,
             public_key,
-            hop_payloads,
+            hop_payloads: bytes[34..end].to_vec(),
             hmac,
         })
     }
@@ -142,6 +158,29 @@ impl OnionPacket {
         payloads: &[Vec<u8>],
         associated_data: &[u8],
     ) -> Result<(OnionPacket, Vec<[u8; 32]>), BuildError> {
+        Self::build_sized(
+            secp,
+            session_key,
+            hops,
+            payloads,
+            associated_data,
+            HOP_PAYLOADS_LEN,
+        )
+    }
+
+    /// [`Self::build`] with a `hop_payloads` area of `area` bytes (onion
+    /// messages: [`HOP_PAYLOADS_LEN`] or [`LARGE_HOP_PAYLOADS_LEN`]).
+    pub fn build_sized<C: Signing + Verification>(
+        secp: &Secp256k1<C>,
+        session_key: &SecretKey,
+        hops: &[PublicKey],
+        payloads: &[Vec<u8>],
+        associated_data: &[u8],
+        area: usize,
+    ) -> Result<(OnionPacket, Vec<[u8; 32]>), BuildError> {
+        if area > MAX_PACKET_LEN - (1 + 33 + HMAC_LEN) {
+            return Err(BuildError::TooLarge(area));
+        }
         if hops.is_empty() || hops.len() != payloads.len() {
             return Err(BuildError::BadRoute);
         }
@@ -159,7 +198,7 @@ impl OnionPacket {
             })
             .collect();
         let total: usize = framed.iter().map(|f| f.len() + HMAC_LEN).sum();
-        if total > HOP_PAYLOADS_LEN {
+        if total > area {
             return Err(BuildError::TooLarge(total));
         }
         let secrets = route_secrets(secp, session_key, hops).ok_or(BuildError::Blinding)?;
@@ -172,15 +211,15 @@ impl OnionPacket {
             let size = f.len() + HMAC_LEN;
             filler.extend(std::iter::repeat_n(0u8, size));
             let rho = derive_key(KeyType::Rho, &secrets[i].1);
-            let mut s = vec![0u8; HOP_PAYLOADS_LEN + size];
+            let mut s = vec![0u8; area + size];
             xor_stream(&rho, &mut s);
-            let start = HOP_PAYLOADS_LEN - (filler.len() - size);
+            let start = area - (filler.len() - size);
             for (b, k) in filler.iter_mut().zip(&s[start..]) {
                 *b ^= k;
             }
         }
 
-        let mut mix = [0u8; HOP_PAYLOADS_LEN];
+        let mut mix = vec![0u8; area];
         xor_stream(
             &derive_key(KeyType::Pad, &session_key.secret_bytes()),
             &mut mix,
@@ -189,12 +228,12 @@ impl OnionPacket {
         for i in (0..n).rev() {
             let f = &framed[i];
             let shift = f.len() + HMAC_LEN;
-            mix.copy_within(0..HOP_PAYLOADS_LEN - shift, shift);
+            mix.copy_within(0..area - shift, shift);
             mix[..f.len()].copy_from_slice(f);
             mix[f.len()..shift].copy_from_slice(&hmac);
             xor_stream(&derive_key(KeyType::Rho, &secrets[i].1), &mut mix);
             if i == n - 1 {
-                mix[HOP_PAYLOADS_LEN - filler.len()..].copy_from_slice(&filler);
+                mix[area - filler.len()..].copy_from_slice(&filler);
             }
             hmac = hmac_sha256(
                 &derive_key(KeyType::Mu, &secrets[i].1),
@@ -204,7 +243,7 @@ impl OnionPacket {
         let packet = OnionPacket {
             version: VERSION,
             public_key: secrets[0].0,
-            hop_payloads: Box::new(mix),
+            hop_payloads: mix,
             hmac,
         };
         Ok((packet, secrets.into_iter().map(|(_, s)| s).collect()))
@@ -227,20 +266,21 @@ impl OnionPacket {
         if !ct_eq(&expected, &self.hmac) {
             return Err(PeelError::BadHmac);
         }
-        let mut buf = vec![0u8; 2 * HOP_PAYLOADS_LEN];
-        buf[..HOP_PAYLOADS_LEN].copy_from_slice(&self.hop_payloads[..]);
+        let area = self.hop_payloads.len();
+        let mut buf = vec![0u8; 2 * area];
+        buf[..area].copy_from_slice(&self.hop_payloads[..]);
         xor_stream(&derive_key(KeyType::Rho, &ss), &mut buf);
 
-        let mut r = Reader::new(&buf[..HOP_PAYLOADS_LEN]);
+        let mut r = Reader::new(&buf[..area]);
         let len = BigSize::read(&mut r).map_err(|_| PeelError::BadPayload("bad length prefix"))?;
         if len < 2 {
             // 0 was the legacy format; 1 is reserved.
             return Err(PeelError::BadPayload("payload length 0 or 1"));
         }
-        let prefix = HOP_PAYLOADS_LEN - r.remaining().len();
+        let prefix = area - r.remaining().len();
         let len = usize::try_from(len)
             .ok()
-            .filter(|l| prefix + l + HMAC_LEN <= HOP_PAYLOADS_LEN)
+            .filter(|l| prefix + l + HMAC_LEN <= area)
             .ok_or(PeelError::BadPayload("payload longer than the packet"))?;
         let payload = buf[prefix..prefix + len].to_vec();
         let mut next_hmac = [0u8; 32];
@@ -256,8 +296,7 @@ impl OnionPacket {
                 .public_key
                 .mul_tweak(secp, &scalar)
                 .map_err(|_| PeelError::BadPubkey)?;
-            let mut hop_payloads = Box::new([0u8; HOP_PAYLOADS_LEN]);
-            hop_payloads.copy_from_slice(&buf[shift..shift + HOP_PAYLOADS_LEN]);
+            let hop_payloads = buf[shift..shift + area].to_vec();
             Next::Forward(OnionPacket {
                 version: VERSION,
                 public_key,
@@ -333,6 +372,60 @@ mod tests {
         );
     }
 
+    /// Onion messages may use the larger packet: 32768 bytes of payloads
+    /// carry hop payloads a payment onion could not.
+    #[test]
+    fn large_onion_message_packets_build_and_peel() {
+        let secp = Secp256k1::new();
+        let keys: Vec<SecretKey> = (1..=3u8)
+            .map(|i| SecretKey::from_slice(&[i; 32]).expect("key"))
+            .collect();
+        let ids: Vec<PublicKey> = keys
+            .iter()
+            .map(|k| PublicKey::from_secret_key(&secp, k))
+            .collect();
+        let payloads: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 5000]).collect();
+        let session = SecretKey::from_slice(&[9; 32]).expect("key");
+        assert!(matches!(
+            OnionPacket::build(&secp, &session, &ids, &payloads, &[]),
+            Err(BuildError::TooLarge(_))
+        ));
+        let (p, _) = OnionPacket::build_sized(
+            &secp,
+            &session,
+            &ids,
+            &payloads,
+            &[],
+            LARGE_HOP_PAYLOADS_LEN,
+        )
+        .expect("fits in the large packet");
+        let bytes = p.to_bytes();
+        assert_eq!(bytes.len(), 32834);
+        assert!(matches!(
+            OnionPacket::from_bytes(&bytes),
+            Err(PeelError::BadLength(32834))
+        ));
+        let mut packet = OnionPacket::from_bytes_any_len(&bytes).expect("any length");
+        for (i, key) in keys.iter().enumerate() {
+            let peeled = packet.peel(&secp, key, &[]).expect("peel");
+            assert_eq!(peeled.payload, payloads[i]);
+            match peeled.next {
+                Next::Forward(next) => {
+                    assert_eq!(next.to_bytes().len(), 32834);
+                    packet = next;
+                }
+                Next::Final => assert_eq!(i, 2),
+            }
+        }
+        // Too short, too long, and over u16 are refused.
+        assert!(OnionPacket::from_bytes_any_len(&bytes[..66]).is_err());
+        assert!(OnionPacket::from_bytes_any_len(&vec![0; MAX_PACKET_LEN + 1]).is_err());
+        assert!(matches!(
+            OnionPacket::build_sized(&secp, &session, &ids, &payloads, &[], MAX_PACKET_LEN),
+            Err(BuildError::TooLarge(_))
+        ));
+    }
+
     #[test]
     fn bad_payload_length_is_typed() {
         // Forge validly authenticated packets whose decrypted payload
@@ -348,7 +441,7 @@ mod tests {
             let q = OnionPacket {
                 version: VERSION,
                 public_key: p.public_key,
-                hop_payloads: Box::new(plain),
+                hop_payloads: plain.to_vec(),
                 hmac,
             };
             assert!(matches!(

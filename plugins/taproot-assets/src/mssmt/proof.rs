@@ -64,13 +64,17 @@ impl Proof {
         self.verify_inclusion(root, key, &Leaf::empty())
     }
 
-    /// Replaces empty-subtree siblings by bits.
+    /// Replaces empty-subtree siblings by bits. A sibling counts as empty
+    /// only if its sum is zero too: a node with the empty hash and a
+    /// nonzero sum (which no real tree has, but bytes can carry) stays
+    /// explicit, so decoding and re-encoding never changes its sum.
     pub fn compress(&self) -> CompressedProof {
         let empty = empty_tree();
         let mut bits = [false; MAX_TREE_LEVELS];
         let mut nodes = Vec::new();
         for (i, node) in self.nodes.iter().enumerate().take(MAX_TREE_LEVELS) {
-            if node.hash == empty[MAX_TREE_LEVELS - i].hash {
+            let e = &empty[MAX_TREE_LEVELS - i];
+            if node.hash == e.hash && node.sum == e.sum {
                 bits[i] = true;
             } else {
                 nodes.push(*node);

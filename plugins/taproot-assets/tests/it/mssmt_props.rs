@@ -271,3 +271,25 @@ fn mssmt_throughput_10k() {
         tree.store().branch_count()
     );
 }
+
+/// Found by the `tap_asset_decode` and `tap_proof_decode` fuzz targets: a
+/// sibling carrying the empty subtree's hash with a nonzero sum was
+/// compressed as empty on encode, so its sum came back as 0. Such a node
+/// stays explicit now and survives encode → decode.
+#[test]
+fn empty_hash_with_a_sum_is_not_compressed_away() {
+    let mut nodes: Vec<Node> = (0..256).map(|i| empty_tree()[256 - i]).collect();
+    let last = nodes.len() - 1;
+    nodes[last].sum = 10;
+    let proof = Proof { nodes };
+    let compressed = proof.compress();
+    assert_eq!(compressed.nodes.len(), 1);
+    let back = CompressedProof::decode(&compressed.encode())
+        .expect("decodes")
+        .decompress()
+        .expect("decompresses");
+    assert_eq!(back, proof);
+    // A truly empty sibling is still compressed to a bit.
+    nodes = (0..256).map(|i| empty_tree()[256 - i]).collect();
+    assert!(Proof { nodes }.compress().nodes.is_empty());
+}

@@ -320,6 +320,9 @@ impl VInput {
                 _ => input.unknown.push((k, v)),
             }
         }
+        // Written sorted by key (with the typed standard fields); kept sorted
+        // so a decoded packet equals its own re-decoding.
+        input.other_standard.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(input)
     }
 
@@ -458,6 +461,9 @@ impl VOutput {
                 _ => out.unknown.push((k, v)),
             }
         }
+        // Written sorted by key (with the typed standard fields); kept sorted
+        // so a decoded packet equals its own re-decoding.
+        out.other_standard.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 

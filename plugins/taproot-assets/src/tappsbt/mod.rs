@@ -125,7 +125,7 @@ pub struct VInput {
     pub tr_internal_key: Option<[u8; 32]>,
     /// Taproot merkle root (PSBT 0x18).
     pub tr_merkle_root: Option<Vec<u8>>,
-    /// Other standard BIP-174 fields, raw.
+    /// Other standard BIP-174 fields, raw, sorted by key (as written).
     pub other_standard: Map,
     /// Fields no one here knows, raw, in the order read.
     pub unknown: Map,
@@ -179,7 +179,7 @@ pub struct VOutput {
     pub tr_internal_key: Option<[u8; 32]>,
     /// Taproot BIP-32 derivations (PSBT 0x07).
     pub tr_bip32_derivation: Vec<TaprootBip32Derivation>,
-    /// Other standard BIP-174 fields, raw.
+    /// Other standard BIP-174 fields, raw, sorted by key (as written).
     pub other_standard: Map,
     /// Fields no one here knows, raw, in the order read.
     pub unknown: Map,

@@ -75,6 +75,41 @@ fn packet_hex_round_trips() {
     assert_eq!(hex::encode(packet.encode().unwrap()), hex::encode(&bytes));
 }
 
+/// Found by the `tap_vpsbt_decode` fuzz target: untyped standard fields
+/// read out of key order were written sorted, so a packet did not equal its
+/// own re-decoding. They are kept sorted now.
+#[test]
+fn untyped_standard_fields_decode_sorted() {
+    let Some(dir) = vector_dir() else { return };
+    let text = std::fs::read_to_string(dir.join("tappsbt/packet.hex")).unwrap();
+    let mut packet = VPacket::decode(&hex::decode(text.trim()).unwrap()).unwrap();
+    // Two partial signatures (input type 0x02).
+    let record = |second: u8, fill: u8, sig: u8| {
+        let mut key = vec![0x02, second];
+        key.extend([fill; 32]);
+        (key, vec![sig; 64])
+    };
+    packet.inputs[0].other_standard.push(record(0x02, 0x11, 1));
+    packet.inputs[0].other_standard.push(record(0x03, 0xee, 2));
+    let sorted = packet.encode().unwrap();
+    // The same bytes with the two records swapped (each is 100 bytes:
+    // length 34, key, length 64, signature).
+    let lo = [&[34u8, 0x02, 0x02][..], &[0x11; 32]].concat();
+    let at = sorted
+        .windows(lo.len())
+        .position(|w| w == lo.as_slice())
+        .unwrap();
+    assert_eq!(&sorted[at + 100..at + 103], &[34, 0x02, 0x03]);
+    let mut swapped = sorted.clone();
+    swapped[at..at + 100].copy_from_slice(&sorted[at + 100..at + 200]);
+    swapped[at + 100..at + 200].copy_from_slice(&sorted[at..at + 100]);
+    let a = VPacket::decode(&sorted).unwrap();
+    let b = VPacket::decode(&swapped).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(VPacket::decode(&b.encode().unwrap()).unwrap(), b);
+    assert_eq!(b.encode().unwrap(), sorted);
+}
+
 #[test]
 fn malformed_packets_are_rejected() {
     let Some(v) = load_json("tappsbt/psbt_encoding_generated.json") else {

@@ -357,6 +357,7 @@ async fn fundpsbt(w: Arc<Wallet>, p: Params, utxo_mode: bool) -> Result<Value, R
     let minconf: u32 = p.get("minconf")?.unwrap_or(1);
     let reserve: u32 = p.get("reserve")?.unwrap_or(DEFAULT_RESERVE_BLOCKS);
     let excess_as_change: bool = p.get("excess_as_change")?.unwrap_or(false);
+    let min_witness_weight: u32 = p.get("min_witness_weight")?.unwrap_or(0);
     let reserved_ok: bool = if utxo_mode {
         p.get("reservedok")?.unwrap_or(false)
     } else {
@@ -367,6 +368,7 @@ async fn fundpsbt(w: Arc<Wallet>, p: Params, utxo_mode: bool) -> Result<Value, R
         amount,
         startweight: u64::from(startweight),
         excess_as_change,
+        min_witness_weight: u64::from(min_witness_weight),
     };
     let mut funded = w
         .fund(req, perkw, utxos, minconf, reserved_ok, reserve)

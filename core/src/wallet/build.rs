@@ -16,13 +16,20 @@ use super::{AddrKind, Coin, WalletError};
 /// ×4, plus the segwit marker and flag (2).
 pub const BASE_WEIGHT: u64 = (4 + 4 + 1 + 1) * 4 + 2;
 
-/// Signed weight of one of our inputs.
-pub fn input_weight(kind: AddrKind) -> u64 {
-    let base = (32 + 4 + 1 + 4) * 4;
-    base + match kind {
+/// Witness weight of one of our inputs once signed: item count, then
+/// each item with its length.
+pub fn witness_weight(kind: AddrKind) -> u64 {
+    match kind {
         AddrKind::P2tr => 1 + 1 + 64,
         AddrKind::P2wpkh => 1 + 1 + 73 + 1 + 33,
     }
+}
+
+/// Signed weight of one of our inputs, counting at least
+/// `min_witness_weight` for its witness (Core Lightning's
+/// `min_witness_weight`, for callers that will spend it another way).
+pub fn input_weight(kind: AddrKind, min_witness_weight: u64) -> u64 {
+    (32 + 4 + 1 + 4) * 4 + witness_weight(kind).max(min_witness_weight)
 }
 
 /// Weight of an output paying `spk`.
@@ -56,6 +63,8 @@ pub enum Request {
         startweight: u64,
         /// Put the excess in a change output.
         excess_as_change: bool,
+        /// Count at least this much witness weight per input.
+        min_witness_weight: u64,
     },
 }
 
@@ -96,13 +105,14 @@ pub fn plan(
     perkw: u32,
     change: Option<ScriptBuf>,
 ) -> Result<Plan, WalletError> {
-    let (start, amount) = match req {
-        Request::Pay { script, amount } => (BASE_WEIGHT + output_weight(script), *amount),
+    let (start, amount, min_witness) = match req {
+        Request::Pay { script, amount } => (BASE_WEIGHT + output_weight(script), *amount, 0),
         Request::Inputs {
             amount,
             startweight,
+            min_witness_weight,
             ..
-        } => (*startweight, *amount),
+        } => (*startweight, *amount, *min_witness_weight),
     };
     let available: u64 = candidates.iter().map(|c| c.txout.value.to_sat()).sum();
     let mut sorted: Vec<Coin> = candidates.to_vec();
@@ -119,7 +129,7 @@ pub fn plan(
             break;
         }
         total += c.txout.value.to_sat();
-        weight += input_weight(c.kind);
+        weight += input_weight(c.kind, min_witness);
         inputs.push(c);
     }
     let fee = fee_for(weight, perkw);

@@ -181,6 +181,18 @@ fn fundpsbt_reservations_sign_and_send() {
     );
     assert_eq!(f["feerate_per_kw"], 1000);
     assert_eq!(f["excess_msat"], 0);
+    // One p2tr input (164 weight units outside the witness, 66 in it) and
+    // the p2tr change output (43 bytes).
+    let weight = f["estimated_final_weight"].as_u64().expect("weight");
+    assert_eq!(weight, startweight + 164 + 66 + 43 * 4);
+    // min_witness_weight counts more witness (not reserved: reserve 0).
+    let heavier = a.ok(
+        "fundpsbt",
+        json!({"satoshi": 100_000, "feerate": "1000perkw", "startweight": startweight,
+               "excess_as_change": true, "min_witness_weight": 500, "reserve": 0}),
+    );
+    assert_eq!(heavier["estimated_final_weight"], weight - 66 + 500);
+    assert!(heavier.get("reservations").is_none(), "{heavier}");
     let res = f["reservations"].as_array().expect("reservations");
     assert_eq!(res.len(), 1);
     assert_eq!(res[0]["reserved_to_block"], 102 + 72);

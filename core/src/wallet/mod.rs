@@ -269,6 +269,10 @@ pub struct Wallet {
     chain: Arc<dyn ChainSource>,
     store: Arc<Store>,
     network: bitcoin::Network,
+    /// True once the start-up catch-up ([`Wallet::catch_up`]) has run; until
+    /// then [`Wallet::sync`] waits, so no call sees the wallet half-synced
+    /// or evicts a transaction before it was sent again.
+    caught_up: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -394,8 +398,10 @@ impl Wallet {
         Ok(())
     }
 
-    /// Open (or create) the wallet from the node seed and the store, and
-    /// catch up with the chain.
+    /// Open (or create) the wallet from the node seed and the store. It
+    /// catches up with the chain in [`Wallet::spawn_follower`]'s task, so a
+    /// long rescan does not hold up the rest of the node; wallet calls wait
+    /// for it.
     ///
     /// `new_seed`: the seed was created by this start, so no block before
     /// the current tip can pay it; a new wallet then starts at the tip
@@ -450,15 +456,28 @@ impl Wallet {
             chain,
             store,
             network,
+            caught_up: tokio::sync::watch::channel(false).0,
         });
-        let started = std::time::Instant::now();
-        let from = wallet.inner.lock().await.tip();
-        let tip = wallet.sync_inner(false).await?;
-        let sync_ms = started.elapsed().as_millis() as u64;
-        wallet.rebroadcast().await?;
-        wallet.sync().await?;
-        tracing::info!(from, tip, sync_ms, "wallet synced");
         Ok(wallet)
+    }
+
+    /// The start-up catch-up: blocks since the wallet's tip (keeping
+    /// unconfirmed wallet transactions), our unconfirmed transactions sent
+    /// again, then a normal sync. Wallet calls wait until it has run, even
+    /// if it failed (the follower retries).
+    async fn catch_up(&self) -> Result<(), WalletError> {
+        let result = async {
+            let started = std::time::Instant::now();
+            let from = self.inner.lock().await.tip();
+            let tip = self.sync_inner(false).await?;
+            let sync_ms = started.elapsed().as_millis() as u64;
+            self.rebroadcast().await?;
+            tracing::info!(from, tip, sync_ms, "wallet synced");
+            Ok(())
+        }
+        .await;
+        self.caught_up.send_replace(true);
+        result
     }
 
     /// Send our unconfirmed transactions that the backend's mempool lacks
@@ -514,12 +533,16 @@ impl Wallet {
         Ok(())
     }
 
-    /// Follow the chain until the task is aborted: sync on every
-    /// notification, and every `poll` for the mempool.
+    /// Follow the chain until the task is aborted: first the start-up
+    /// catch-up, then a sync on every notification and every `poll` (for
+    /// the mempool).
     pub fn spawn_follower(self: &Arc<Self>, poll: Duration) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         let mut rx = self.chain.subscribe();
         tokio::spawn(async move {
+            if let Err(e) = me.catch_up().await {
+                tracing::warn!(error = %e, "wallet catch-up failed; will retry");
+            }
             loop {
                 tokio::select! {
                     r = rx.recv() => {
@@ -540,6 +563,9 @@ impl Wallet {
     /// Bring both wallets to the chain's tip and mempool (reorg-safe), and
     /// persist. Returns the tip height.
     pub async fn sync(&self) -> Result<u32, WalletError> {
+        let mut caught_up = self.caught_up.subscribe();
+        // The sender lives in `self`, so this cannot fail while we wait.
+        let _ = caught_up.wait_for(|done| *done).await;
         self.sync_inner(true).await
     }
 

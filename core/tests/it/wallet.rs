@@ -568,7 +568,15 @@ fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
     std::fs::copy(a_dir.join("seed"), &words).expect("seed");
     let words_arg = words.to_str().expect("utf8").to_string();
     let c = Node::start_with(&c_dir, &["--restore-from-mnemonic-file", &words_arg]);
-    let log = c.log();
+    // The catch-up runs in the background: RPC is up before it ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let log = loop {
+        let log = c.log();
+        if log.contains("wallet synced") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let line = log
         .lines()
         .find(|l| l.contains("wallet synced"))

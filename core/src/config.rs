@@ -154,6 +154,10 @@ pub struct Cli {
     /// instead of creating a new seed.
     #[arg(long, env = "LUMEN_RESTORE_FROM_MNEMONIC_FILE", value_name = "FILE")]
     pub restore_from_mnemonic_file: Option<PathBuf>,
+    /// When the on-chain wallet is new in this data dir (e.g. a restored
+    /// seed), scan the chain from this block height instead of genesis.
+    #[arg(long, env = "LUMEN_WALLET_BIRTHDAY", value_name = "HEIGHT")]
+    pub wallet_birthday: Option<u32>,
     /// Bitcoin Core's RPC URL (chain backend bitcoind; default per network,
     /// regtest http://127.0.0.1:18443).
     #[arg(long, env = "LUMEN_BITCOIND_URL", value_name = "URL")]
@@ -387,6 +391,9 @@ pub struct Config {
     pub peer_listen: Vec<SocketAddr>,
     /// Mnemonic file to import on first start.
     pub restore_from_mnemonic_file: Option<PathBuf>,
+    /// First block a new wallet scans (`None`: genesis, or the tip for a
+    /// seed created at this start).
+    pub wallet_birthday: Option<u32>,
     /// Plugins.
     pub plugins: PluginsConfig,
 }
@@ -697,6 +704,7 @@ impl Config {
                 .unwrap_or(BackendKind::Sled),
             chain_backend,
             restore_from_mnemonic_file: cli.restore_from_mnemonic_file.clone(),
+            wallet_birthday: cli.wallet_birthday,
         })
     }
 }

@@ -142,6 +142,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 c.clone(),
                 config.network.to_bitcoin(),
                 signer.created,
+                config.wallet_birthday,
             )
             .await?;
             wallet_task = Some(w.spawn_follower(Duration::from_millis(500)));

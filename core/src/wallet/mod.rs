@@ -406,13 +406,15 @@ impl Wallet {
     /// `new_seed`: the seed was created by this start, so no block before
     /// the current tip can pay it; a new wallet then starts at the tip
     /// instead of scanning from genesis. A restored or existing seed scans
-    /// from genesis (its funds may be anywhere).
+    /// from genesis (its funds may be anywhere), or from `birthday` when
+    /// given: the first block that can pay it.
     pub async fn open(
         signer: &Signer,
         store: Arc<Store>,
         chain: Arc<dyn ChainSource>,
         network: bitcoin::Network,
         new_seed: bool,
+        birthday: Option<u32>,
     ) -> Result<Arc<Wallet>, WalletError> {
         let genesis = chain
             .block_hash(0)
@@ -421,11 +423,31 @@ impl Wallet {
         let root = signer.wallet_root_xprv();
         let (mut tr, mut wpkh) = open_sides(&store, root, network, genesis)?;
         let (tip_height, tip_hash) = chain.tip().await?;
-        if new_seed && tip_height > 0 && tr.0.latest_checkpoint().height() == 0 {
-            let birthday = BlockId {
+        // Where a new wallet starts: the tip for a new seed, else the block
+        // before the given birthday (so the birthday block is scanned).
+        let fresh = tr.0.latest_checkpoint().height() == 0;
+        let start = match (new_seed, birthday) {
+            _ if !fresh => None,
+            (true, _) => Some(BlockId {
                 height: tip_height,
                 hash: tip_hash,
-            };
+            }),
+            (false, Some(h)) if h > tip_height => {
+                return Err(WalletError::Invalid(format!(
+                    "wallet birthday {h} is above the chain tip {tip_height}"
+                )));
+            }
+            (false, Some(h)) if h > 1 => {
+                let height = h - 1;
+                let hash = chain
+                    .block_hash(height)
+                    .await?
+                    .ok_or_else(|| WalletError::Bdk(format!("no block at height {height}")))?;
+                Some(BlockId { height, hash })
+            }
+            (false, _) => None,
+        };
+        if let Some(birthday) = start.filter(|b| b.height > 0) {
             for (w, _) in [&mut tr, &mut wpkh] {
                 let cp = w.latest_checkpoint().insert(birthday);
                 w.apply_update(bdk_wallet::Update {
@@ -437,10 +459,17 @@ impl Wallet {
             let a = tr.0.take_staged().unwrap_or_default();
             let b = wpkh.0.take_staged().unwrap_or_default();
             persist::persist_together(&store, &mut [(&mut tr.1, &a), (&mut wpkh.1, &b)])?;
-            tracing::info!(
-                height = tip_height,
-                "new seed: the wallet starts at the chain tip"
-            );
+            if new_seed {
+                tracing::info!(
+                    height = birthday.height,
+                    "new seed: the wallet starts at the chain tip"
+                );
+            } else {
+                tracing::info!(
+                    height = birthday.height,
+                    "wallet birthday: scanning starts after this block"
+                );
+            }
         }
         let reservations = persist::load_reservations(&store)?.into_iter().collect();
         let wallet = Arc::new(Wallet {

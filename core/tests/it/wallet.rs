@@ -604,6 +604,75 @@ fn fresh_wallet_syncs_1000_blocks_and_recovers_from_seed() {
     );
 }
 
+/// A seed restored with `--wallet-birthday H` scans from block H: a coin
+/// in block H is found, one a block earlier is not; a birthday above the tip
+/// stops the node with the reason.
+#[test]
+fn restore_with_a_wallet_birthday_scans_from_that_block() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a_dir = tmp.path().join("a");
+    let mut a = Node::start(&a_dir);
+    a.ok("dev-mine", json!({"blocks": 150, "address": burn()}));
+    let addr = a.ok("newaddr", json!({}))["p2tr"]
+        .as_str()
+        .expect("p2tr")
+        .to_string();
+    a.ok("dev-mine", json!({"blocks": 1, "address": addr})); // block 151
+    a.ok("dev-mine", json!({"blocks": 10, "address": burn()})); // tip 161
+    let words = tmp.path().join("words");
+    std::fs::copy(a_dir.join("seed"), &words).expect("seed");
+    let words_arg = words.to_str().expect("utf8").to_string();
+    a.signal_and_wait(libc::SIGTERM);
+    let new_dir = |name: &str| {
+        let d = tmp.path().join(name);
+        std::fs::create_dir_all(d.join("chain")).expect("mkdir");
+        std::fs::copy(a_dir.join("chain/blocks.dat"), d.join("chain/blocks.dat")).expect("copy");
+        d
+    };
+    for (birthday, found) in [("151", true), ("152", false)] {
+        let node = Node::start_with(
+            &new_dir(&format!("b{birthday}")),
+            &[
+                "--restore-from-mnemonic-file",
+                &words_arg,
+                "--wallet-birthday",
+                birthday,
+            ],
+        );
+        let outs = outputs(&node);
+        assert_eq!(
+            outs.len(),
+            usize::from(found),
+            "birthday {birthday}: {outs:?}"
+        );
+        if found {
+            assert_eq!(outs[0]["blockheight"], 151);
+            assert_eq!(outs[0]["status"], "immature");
+        }
+    }
+    let out = std::process::Command::new(crate::support::bin("lumend"))
+        .args(["--network", "regtest", "--datadir"])
+        .arg(new_dir("late"))
+        .args([
+            "--rpc-bind",
+            &format!("127.0.0.1:{}", crate::support::free_port()),
+        ])
+        .args([
+            "--restore-from-mnemonic-file",
+            &words_arg,
+            "--wallet-birthday",
+            "5000",
+        ])
+        .output()
+        .expect("run lumend");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("wallet birthday 5000 is above the chain tip 161"),
+        "{err}"
+    );
+}
+
 /// SIGKILL at random moments while blocks paying the wallet are mined in a
 /// loop: after each restart the wallet holds exactly one coinbase output per
 /// block of the chain (none lost, none doubled).

@@ -110,9 +110,9 @@ pub fn register_builtins(
                     our_features: Some(OurFeatures {
                         init: hex::encode(peers.our_features().to_be_bytes()),
                         node: hex::encode(crate::wire::Features::our_node().to_be_bytes()),
-                        // No channels are announced and no invoices made yet.
+                        // No channels are announced yet.
                         channel: String::new(),
-                        invoice: String::new(),
+                        invoice: hex::encode(crate::invoice::our_features().to_be_bytes()),
                     }),
                     warning_bitcoind_sync: None,
                 })

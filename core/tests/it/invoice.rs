@@ -357,6 +357,11 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
     );
     // var_onion_optin (8) and payment_secret (14) required, basic_mpp (17) optional.
     assert_eq!(decoded["features"], "024100");
+    // getinfo tells the same (plugins see it in init's feature_set too).
+    assert_eq!(
+        node.ok("getinfo", json!({}))["our_features"]["invoice"],
+        "024100"
+    );
 
     // The same round trip through lumen-cli (positional parameters).
     let (code, out, err) = cli(&dir, &["invoice", "any", "cli-1", "tip jar", "3600"]);

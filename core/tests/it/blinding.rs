@@ -2,7 +2,7 @@
 //! `route-blinding-test.json`,
 //! `blinded-payment-onion-test.json`, `blinded-onion-message-onion-test.json`.
 
-use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+use bitcoin::secp256k1::{PublicKey, Secp256k1};
 use lumen_core::onion::blinding::{
     BlindedHop, EncryptedData, build_path, peel_blinded, peel_message, unblind,
 };
@@ -12,46 +12,10 @@ use lumen_core::wire::features::Features;
 use lumen_core::wire::types::ShortChannelId;
 use serde_json::Value;
 
-fn load(name: &str) -> Option<Value> {
-    let Some(dir) = crate::support::shared_dir() else {
-        crate::support::skip_or_fail(&format!("shared dir absent; cannot run {name}"));
-        return None;
-    };
-    let path = dir.join("vectors/bolts/bolt4").join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(s) => Some(serde_json::from_str(&s).expect("vector JSON")),
-        Err(_) => {
-            crate::support::skip_or_fail(&format!("{} absent", path.display()));
-            None
-        }
-    }
-}
-
-fn hx(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().expect("hex string")).expect("hex")
-}
-
-fn key(v: &Value) -> SecretKey {
-    SecretKey::from_slice(&hx(v)).expect("secret key")
-}
-
-fn point(v: &Value) -> PublicKey {
-    PublicKey::from_slice(&hx(v)).expect("pubkey")
-}
+use crate::onion::{hx, key, load, point, strip_len};
 
 fn u(v: &Value) -> u64 {
     v.as_u64().expect("integer")
-}
-
-/// Strip the BigSize length prefix the vector includes in each payload.
-fn strip_len(framed: &[u8]) -> Vec<u8> {
-    let (len, skip) = match framed[0] {
-        0xfd => (u16::from_be_bytes([framed[1], framed[2]]) as usize, 3),
-        0xfe | 0xff => panic!("payload too long for a test vector"),
-        b => (b as usize, 1),
-    };
-    assert_eq!(framed.len(), skip + len, "vector payload length prefix");
-    framed[skip..].to_vec()
 }
 
 /// Check the decoded `encrypted_data_tlv` against the vector's `tlvs`

@@ -10,35 +10,40 @@ use lumen_core::onion::{
 };
 use serde_json::Value;
 
-fn load(name: &str) -> Option<Value> {
+/// A BOLT 4 vector file from `../shared/vectors/bolts/bolt4/` (a skip with
+/// a notice when absent, a failure under CI).
+pub(crate) fn load(name: &str) -> Option<Value> {
     let Some(dir) = crate::support::shared_dir() else {
-        println!("NOTICE: shared dir absent; skipping {name}");
+        crate::support::skip_or_fail(&format!("shared dir absent; cannot run {name}"));
         return None;
     };
     let path = dir.join("vectors/bolts/bolt4").join(name);
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(serde_json::from_str(&s).expect("vector JSON")),
         Err(_) => {
-            println!("NOTICE: {} absent; skipping", path.display());
+            crate::support::skip_or_fail(&format!("{} absent", path.display()));
             None
         }
     }
 }
 
-fn hx(v: &Value) -> Vec<u8> {
+/// A hex string of a vector.
+pub(crate) fn hx(v: &Value) -> Vec<u8> {
     hex::decode(v.as_str().expect("hex string")).expect("hex")
 }
 
-fn key(v: &Value) -> SecretKey {
+/// A secret key of a vector.
+pub(crate) fn key(v: &Value) -> SecretKey {
     SecretKey::from_slice(&hx(v)).expect("secret key")
 }
 
-fn point(v: &Value) -> PublicKey {
+/// A public key of a vector.
+pub(crate) fn point(v: &Value) -> PublicKey {
     PublicKey::from_slice(&hx(v)).expect("pubkey")
 }
 
 /// Strip the BigSize length prefix the vector includes in each payload.
-fn strip_len(framed: &[u8]) -> Vec<u8> {
+pub(crate) fn strip_len(framed: &[u8]) -> Vec<u8> {
     let (len, skip) = match framed[0] {
         0xfd => (u16::from_be_bytes([framed[1], framed[2]]) as usize, 3),
         0xfe | 0xff => panic!("payload too long for a test vector"),

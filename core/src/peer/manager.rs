@@ -133,6 +133,18 @@ pub enum PeerNotification {
     Custom(CustomMessage),
 }
 
+/// Decides whether a peer that finished `init` may stay (the plugins'
+/// `peer_connected` hook): `Err(why)` sends `why` as a warning and hangs up
+/// before the peer is listed or announced.
+pub type ConnectGate = Arc<
+    dyn Fn(
+            PeerInfo,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// The peer manager.
 pub struct PeerManager {
     signer: Arc<Signer>,
@@ -142,6 +154,8 @@ pub struct PeerManager {
     ours: std::sync::RwLock<Features>,
     /// Even custom message types plugins declared (`custommessages`).
     custom_even: std::sync::RwLock<std::collections::BTreeSet<u16>>,
+    /// Asked before a new peer is accepted.
+    gate: std::sync::RwLock<Option<ConnectGate>>,
     peers: Mutex<HashMap<PublicKey, Entry>>,
     next_conn: AtomicU64,
     events: broadcast::Sender<PeerNotification>,
@@ -178,6 +192,7 @@ impl PeerManager {
             chain: ChainHash::for_network(network),
             ours: std::sync::RwLock::new(Features::our_init()),
             custom_even: std::sync::RwLock::new(std::collections::BTreeSet::new()),
+            gate: std::sync::RwLock::new(None),
             peers: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             events,
@@ -278,6 +293,11 @@ impl PeerManager {
             .read()
             .map(|f| f.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Ask `gate` about every peer that finishes `init` from now on.
+    pub fn set_connect_gate(&self, gate: ConnectGate) {
+        *self.gate.write().unwrap_or_else(|e| e.into_inner()) = Some(gate);
     }
 
     /// The even custom message types new connections accept and may send
@@ -478,6 +498,21 @@ impl PeerManager {
                             inbound,
                             features,
                         };
+                        let gate = self
+                            .gate
+                            .read()
+                            .map(|g| g.clone())
+                            .unwrap_or_else(|e| e.into_inner().clone());
+                        if let Some(gate) = gate
+                            && let Err(why) = gate(info.clone()).await
+                        {
+                            for a in session.warning_and_close(&why) {
+                                if let Action::Send(bytes) = a {
+                                    let _ = conn.send(&bytes).await;
+                                }
+                            }
+                            break 'conn format!("refused by a plugin: {why}");
+                        }
                         let old = self.peers.lock().ok().and_then(|mut p| {
                             p.insert(
                                 id,

@@ -302,6 +302,22 @@ impl PeerSession {
             .map_err(|e| e.to_string())
     }
 
+    /// A `warning` for all channels, then disconnect (no channel is
+    /// failed: e.g. a plugin refused the peer).
+    pub fn warning_and_close(&mut self, reason: &str) -> Vec<Action> {
+        self.phase = Phase::Closed;
+        let w = Warning {
+            channel_id: ChannelId::default(),
+            data: reason.as_bytes().to_vec(),
+        };
+        let mut out: Vec<Action> = encode(Message::Warning(w))
+            .map(Action::Send)
+            .into_iter()
+            .collect();
+        out.push(Action::Disconnect(reason.to_string()));
+        out
+    }
+
     /// An `error` message for all channels, then disconnect.
     pub fn error_and_close(&mut self, reason: &str) -> Vec<Action> {
         self.phase = Phase::Closed;

@@ -42,9 +42,35 @@ pub fn peer_connected_payload(info: &PeerInfo) -> Value {
     serde_json::to_value(payload).unwrap_or(Value::Null)
 }
 
-/// Forward peer events: `peer_connected` hook then `connect`; `disconnect`;
-/// `custommsg` hook then notification. In order, one at a time.
+/// Forward peer events: the `peer_connected` hook runs inside the
+/// connection, before the peer is listed (a refusal fails `connect` and
+/// nothing announces the peer); then `connect`; `disconnect`; `custommsg`
+/// hook then notification. In order, one at a time.
 pub fn spawn_peer_events(manager: Arc<PluginManager>, peers: Arc<PeerManager>) {
+    let gate_manager = manager.clone();
+    peers.set_connect_gate(Arc::new(move |info: PeerInfo| {
+        let manager = gate_manager.clone();
+        Box::pin(async move {
+            let verdict = manager
+                .call_hook("peer_connected", &peer_connected_payload(&info))
+                .await;
+            let Some((plugin, result)) = verdict else {
+                return Ok(());
+            };
+            match serde_json::from_value::<PeerConnectedResult>(result.clone()) {
+                Ok(PeerConnectedResult::Disconnect { error_message }) => {
+                    let why = error_message.unwrap_or_else(|| format!("refused by {plugin}"));
+                    tracing::info!(peer = %info.id, %plugin, why, "peer_connected hook: disconnect");
+                    Err(why)
+                }
+                Ok(PeerConnectedResult::Continue) => Ok(()),
+                Err(_) => {
+                    tracing::warn!(%plugin, %result, "peer_connected hook: unknown result; continuing");
+                    Ok(())
+                }
+            }
+        })
+    }));
     let mut rx = peers.subscribe();
     tokio::spawn(async move {
         loop {
@@ -58,23 +84,6 @@ pub fn spawn_peer_events(manager: Arc<PluginManager>, peers: Arc<PeerManager>) {
             };
             match ev {
                 PeerNotification::Connected(info) => {
-                    let verdict = manager
-                        .call_hook("peer_connected", &peer_connected_payload(&info))
-                        .await;
-                    if let Some((plugin, result)) = verdict {
-                        match serde_json::from_value::<PeerConnectedResult>(result.clone()) {
-                            Ok(PeerConnectedResult::Disconnect { error_message }) => {
-                                let why = error_message.unwrap_or_default();
-                                tracing::info!(peer = %info.id, %plugin, why, "peer_connected hook: disconnect");
-                                let _ = peers.disconnect(&info.id).await;
-                                continue;
-                            }
-                            Ok(PeerConnectedResult::Continue) => {}
-                            Err(_) => {
-                                tracing::warn!(%plugin, %result, "peer_connected hook: unknown result; continuing")
-                            }
-                        }
-                    }
                     manager.notify("connect", connect_payload(&info));
                 }
                 PeerNotification::Disconnected { id, .. } => {

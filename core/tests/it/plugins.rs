@@ -494,6 +494,18 @@ fn hooks_and_notifications_reach_plugins() {
     );
     // hello (no hook) is unaffected and still counts only the first connect.
     assert_eq!(a.ok("hello-counts", json!({}))["connect"], 1);
+    // The hook runs before A lists the peer, so A's own `connect` fails
+    // with the plugin's reason.
+    let b_port = b.ok("getinfo", json!({}))["binding"][0]["port"]
+        .as_u64()
+        .expect("port");
+    let r = a.call(
+        "connect",
+        json!({"id": b_id, "host": "127.0.0.1", "port": b_port}),
+    );
+    let m = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(m.contains("probe says no"), "{r}");
+    assert_eq!(a.ok("listpeers", json!({}))["peers"], json!([]));
 }
 
 /// The two shipped examples in a real node: `rpc-guard` (its option from a

@@ -1,69 +1,22 @@
 //! Real responses validated against Core Lightning's JSON schemas with the
 //! validator shipped in `../shared/vectors/cln-schemas/validate.py`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
-use crate::support::{Node, python_with, shared_dir, skip_or_fail};
+use lumen_tests::Validator;
 
-pub(crate) fn validate(
-    py: &std::path::Path,
-    validator: &std::path::Path,
-    method: &str,
-    response: &Value,
-    request: bool,
-) -> Result<(), String> {
-    let mut cmd = Command::new(py);
-    cmd.arg(validator);
-    if request {
-        cmd.arg("--request");
-    }
-    let mut child = cmd
-        .arg(method)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("stdin")?
-        .write_all(response.to_string().as_bytes())
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{method}: {}{}\nfor {response}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
+use crate::support::Node;
 
 #[test]
 fn responses_validate_against_core_lightning_schemas() {
-    let Some(shared) = shared_dir() else {
-        eprintln!(
-            "NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping Core Lightning schema checks"
-        );
-        return;
-    };
-    let validator = shared.join("vectors/cln-schemas/validate.py");
-    let Some(py) = python_with(&["jsonschema"]) else {
-        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
+    let Some(v) = Validator::find() else {
         return;
     };
 
     // The validator must be able to fail: a broken getinfo is refused.
     let broken = json!({"id": "04zz", "alias": "x"});
     assert!(
-        validate(&py, &validator, "getinfo", &broken, false).is_err(),
+        v.check("getinfo", &broken, false).is_err(),
         "validator accepted garbage"
     );
 
@@ -75,9 +28,10 @@ fn responses_validate_against_core_lightning_schemas() {
     let other_port = other_info["binding"][0]["port"].as_u64().expect("port");
     let mut checked = Vec::new();
     let mut check = |method: &str, params: Value| {
-        validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
+        v.check(method, &params, true)
+            .unwrap_or_else(|e| panic!("request: {e}"));
         let result = node.ok(method, params);
-        validate(&py, &validator, method, &result, false)
+        v.check(method, &result, false)
             .unwrap_or_else(|e| panic!("response: {e}"));
         checked.push(method.to_string());
     };
@@ -118,7 +72,7 @@ fn responses_validate_against_core_lightning_schemas() {
 
     // `stop` last.
     let params = json!({});
-    validate(&py, &validator, "stop", &params, true).expect("stop request");
+    v.check("stop", &params, true).expect("stop request");
     let result = node.ok("stop", params);
-    validate(&py, &validator, "stop", &result, false).expect("stop response");
+    v.check("stop", &result, false).expect("stop response");
 }

@@ -9,8 +9,9 @@ use bitcoin::hashes::{Hash, sha256};
 use lumen_core::invoice::{DecodeError, decode};
 use serde_json::{Value, json};
 
-use crate::cln_schema::validate;
-use crate::support::{Node, cli, python_with, shared_dir, skip_or_fail};
+use lumen_tests::Validator;
+
+use crate::support::{Node, cli, shared_dir, skip_or_fail};
 
 fn load_vectors() -> Option<Value> {
     let Some(shared) = shared_dir() else {
@@ -573,20 +574,12 @@ fn invoice_rpcs_through_lumend_and_lumen_cli() {
 
 #[test]
 fn invoice_responses_validate_against_core_lightning_schemas() {
-    let Some(shared) = shared_dir() else {
-        skip_or_fail("../shared not found (set LUMEN_SHARED_DIR): CLN schemas");
-        return;
-    };
-    let validator = shared.join("vectors/cln-schemas/validate.py");
-    let Some(py) = python_with(&["jsonschema"]) else {
-        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
+    let Some(v) = Validator::find() else {
         return;
     };
     // The validator must be able to fail on our methods too.
     assert!(
-        validate(
-            &py,
-            &validator,
+        v.check(
             "listinvoices",
             &json!({"invoices": [{"label": "x"}]}),
             false
@@ -597,9 +590,10 @@ fn invoice_responses_validate_against_core_lightning_schemas() {
     let node = Node::start(&tmp.path().join("n"));
     let mut checked = 0;
     let mut check = |method: &str, params: Value| -> Value {
-        validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
+        v.check(method, &params, true)
+            .unwrap_or_else(|e| panic!("request: {e}"));
         let result = node.ok(method, params);
-        validate(&py, &validator, method, &result, false)
+        v.check(method, &result, false)
             .unwrap_or_else(|e| panic!("response: {e}"));
         checked += 1;
         result

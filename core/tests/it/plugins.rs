@@ -10,67 +10,14 @@ use std::time::{Duration, Instant};
 use lumen_sdk::error_codes as codes;
 use serde_json::{Value, json};
 
-use crate::cln_schema::validate;
-use crate::support::{
-    Node, cli, http_post, manifest_dir, python_with, shared_dir, skip_or_fail, wait_timeout,
-};
+use crate::support::{Node, cli, http_post, wait_timeout};
+use lumen_tests::{Validator, lib_name, profile_dir};
 
-/// `target/<profile>/` of this test executable.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-/// A cargo command for this target dir and profile, without the variables
-/// cargo set for this test process (they would force rebuilds).
-fn cargo(args: &[&str]) -> Option<Command> {
-    let cargo = std::env::var_os("CARGO")?;
-    let dir = profile_dir();
-    let mut cmd = Command::new(cargo);
-    cmd.args(args)
-        .env("CARGO_TARGET_DIR", dir.parent().expect("target dir"))
-        .current_dir(manifest_dir());
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-        ]
-        .iter()
-        .any(|p| key.starts_with(p))
-            || [
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-            ]
-            .contains(&key.as_ref())
-        {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    Some(cmd)
-}
-
-fn lib_name(stem: &str) -> String {
-    format!(
-        "{}{stem}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    )
-}
-
-/// The three workspace plugins, built once per test run.
+/// The workspace plugins the tests load, built once per test run.
 fn built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = profile_dir();
-        if let Some(mut cmd) = cargo(&[
-            "build",
+        lumen_tests::build(&[
             "-p",
             "lumen-example-hello",
             "-p",
@@ -81,25 +28,7 @@ fn built() -> &'static Path {
             "lumen-example-custommsg-echo",
             "-p",
             "lumen-example-rpc-guard",
-        ]) {
-            match dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") => {}
-                Some("release") => {
-                    cmd.arg("--release");
-                }
-                Some(other) => {
-                    cmd.args(["--profile", other]);
-                }
-                None => {}
-            }
-            let started = Instant::now();
-            assert!(
-                cmd.status().expect("cargo").success(),
-                "building plugins failed"
-            );
-            eprintln!("built test plugins in {:?}", started.elapsed());
-        }
-        dir
+        ])
     })
 }
 
@@ -117,23 +46,6 @@ fn guard_so() -> PathBuf {
 }
 fn faulty_so() -> PathBuf {
     built().join(lib_name("lumen_test_faulty"))
-}
-
-/// The SDK's layout-mismatch fixture (its own workspace and lock file).
-fn bad_abi_so() -> Option<PathBuf> {
-    let manifest = manifest_dir().join("../sdk/tests/fixtures/bad-abi/Cargo.toml");
-    let manifest = manifest.to_str()?.to_string();
-    let mut cmd = cargo(&["build", "--locked", "--manifest-path", &manifest])?;
-    assert!(
-        cmd.status().expect("cargo").success(),
-        "building bad-abi failed"
-    );
-    Some(
-        profile_dir()
-            .parent()?
-            .join("debug")
-            .join(lib_name("lumen_test_bad_abi")),
-    )
 }
 
 fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
@@ -157,27 +69,15 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// Python + validator, or `None` (with a notice; a failure in CI).
-fn validator() -> Option<(PathBuf, PathBuf)> {
-    let Some(shared) = shared_dir() else {
-        skip_or_fail("../shared not found (set LUMEN_SHARED_DIR): skipping schema checks");
-        return None;
-    };
-    let Some(py) = python_with(&["jsonschema"]) else {
-        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
-        return None;
-    };
-    Some((py, shared.join("vectors/cln-schemas/validate.py")))
-}
-
-fn check(v: &Option<(PathBuf, PathBuf)>, what: &str, value: &Value, request: bool) {
-    if let Some((py, validator)) = v {
-        validate(py, validator, what, value, request).unwrap_or_else(|e| panic!("schema: {e}"));
+fn check(v: &Option<Validator>, what: &str, value: &Value, request: bool) {
+    if let Some(v) = v {
+        v.check(what, value, request)
+            .unwrap_or_else(|e| panic!("schema: {e}"));
     }
 }
 
 /// A notification as lightningd sends it (payload under params[topic]).
-fn check_notification(v: &Option<(PathBuf, PathBuf)>, topic: &str, params: &Value) {
+fn check_notification(v: &Option<Validator>, topic: &str, params: &Value) {
     let envelope = json!({"jsonrpc": "2.0", "method": topic, "params": params});
     check(v, &format!("notification/{topic}"), &envelope, false);
 }
@@ -327,7 +227,7 @@ const REGTEST_ADDR: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 
 #[test]
 fn hooks_and_notifications_reach_plugins() {
-    let v = validator();
+    let v = Validator::find();
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = Node::start_with(
         &tmp.path().join("a"),
@@ -607,7 +507,7 @@ fn example_plugins_guard_rpc_and_echo_custom_messages() {
 
 #[test]
 fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
-    let v = validator();
+    let v = Validator::find();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("a");
     let faulty = faulty_so();
@@ -706,7 +606,7 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     hello_ok();
 
     // A plugin built against another interface is refused at load.
-    if let Some(bad) = bad_abi_so() {
+    if let Some(bad) = lumen_tests::bad_abi_so() {
         let r = node.call("plugin", json!(["start", s(&bad)]));
         assert_eq!(code(&r), codes::PLUGIN_ERROR as i64, "{r}");
         let m = r["error"]["message"].as_str().expect("m");
@@ -737,7 +637,7 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     );
 
     // An important plugin that cannot load stops the start.
-    if let Some(bad) = bad_abi_so() {
+    if let Some(bad) = lumen_tests::bad_abi_so() {
         let mut child = Command::new(crate::support::bin("lumend"))
             .args([
                 "--datadir",
@@ -769,7 +669,7 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
 
 #[test]
 fn plugin_start_stop_list_rescan_at_runtime() {
-    let v = validator();
+    let v = Validator::find();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("a");
     let node = Node::start(&dir);

@@ -261,48 +261,4 @@ pub fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// `../shared` (or `LUMEN_SHARED_DIR`), if present.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("LUMEN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-/// In CI a missing prerequisite is a failure; on a developer's machine it is
-/// a skip with a notice.
-pub fn skip_or_fail(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what} (CI must provide it: see .ci/run)");
-    }
-    eprintln!("NOTICE: skipping: {what}");
-}
-
-/// The Python interpreter for tests: `LUMEN_PYTHON` (set by .ci/run to its
-/// venv) or `python3`, if it can import all of `modules`.
-pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
-    let py = std::env::var_os("LUMEN_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    let check = modules
-        .iter()
-        .map(|m| format!("import {m}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let ok = Command::new(&py)
-        .arg("-c")
-        .arg(check)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    ok.then_some(py)
-}
-
-/// This crate's directory, read at run time: cargo sets it for every test
-/// process. The compile-time value is only a fallback, since a build cache
-/// shared between checkouts can hold a binary built in another one.
-pub fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
+pub use lumen_tests::{python_with, shared_dir, skip_or_fail};

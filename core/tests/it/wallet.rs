@@ -7,7 +7,9 @@ use bitcoin::consensus::encode::deserialize_hex;
 use bitcoin::{Amount, Transaction, TxOut};
 use serde_json::{Value, json};
 
-use crate::support::{Node, python_with, shared_dir, skip_or_fail};
+use lumen_tests::Validator;
+
+use crate::support::Node;
 
 const COINBASE_SAT: u64 = 5_000_000_000;
 
@@ -444,29 +446,17 @@ fn restart_and_sigkill_lose_no_utxo() {
 
 #[test]
 fn wallet_responses_validate_against_core_lightning_schemas() {
-    let Some(shared) = shared_dir() else {
-        eprintln!(
-            "NOTICE: ../shared not found (set LUMEN_SHARED_DIR); skipping wallet schema checks"
-        );
+    let Some(v) = Validator::find() else {
         return;
     };
-    let validator = shared.join("vectors/cln-schemas/validate.py");
-    let Some(py) = python_with(&["jsonschema"]) else {
-        skip_or_fail("no Python with jsonschema for validate.py (set LUMEN_PYTHON)");
-        return;
-    };
-    let validate = crate::cln_schema::validate;
     // The validator must be able to fail on our methods too.
-    assert!(validate(&py, &validator, "listfunds", &json!({"outputs": []}), false).is_err());
     assert!(
-        validate(
-            &py,
-            &validator,
-            "feerates",
-            &json!({"perkw": {"floor": 253}}),
-            false
-        )
-        .is_err()
+        v.check("listfunds", &json!({"outputs": []}), false)
+            .is_err()
+    );
+    assert!(
+        v.check("feerates", &json!({"perkw": {"floor": 253}}), false)
+            .is_err()
     );
 
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -474,9 +464,10 @@ fn wallet_responses_validate_against_core_lightning_schemas() {
     mine(&a, 103);
     let mut checked = 0;
     let mut check = |method: &str, params: Value| -> Value {
-        validate(&py, &validator, method, &params, true).unwrap_or_else(|e| panic!("request: {e}"));
+        v.check(method, &params, true)
+            .unwrap_or_else(|e| panic!("request: {e}"));
         let result = a.ok(method, params);
-        validate(&py, &validator, method, &result, false)
+        v.check(method, &result, false)
             .unwrap_or_else(|e| panic!("response: {e}"));
         checked += 1;
         result

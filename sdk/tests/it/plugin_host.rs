@@ -1,15 +1,14 @@
 //! The plugin host against the real `lumen-example-hello` cdylib.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::support::{cdylib, manifest_dir, profile_dir};
+use crate::support::{cdylib, config, profile_dir};
 
 use lumen_sdk::error_codes;
 use lumen_sdk::host::{self, LoadError, LoadedPlugin, RequestError};
-use lumen_sdk::protocol::{InitConfiguration, OptionType};
+use lumen_sdk::protocol::OptionType;
 use serde_json::{Map, Value, json};
 
 const T: Duration = Duration::from_secs(10);
@@ -18,17 +17,6 @@ const T: Duration = Duration::from_secs(10);
 fn hello_so() -> &'static Path {
     static SO: OnceLock<PathBuf> = OnceLock::new();
     SO.get_or_init(|| cdylib("lumen-example-hello", "lumen_example_hello"))
-}
-
-fn config() -> InitConfiguration {
-    InitConfiguration {
-        lightning_dir: "/tmp/lumen-test".into(),
-        rpc_file: "lumen-rpc".into(),
-        startup: true,
-        network: "regtest".into(),
-        node_id: "02".repeat(33),
-        feature_set: json!({}),
-    }
 }
 
 async fn started(options: Map<String, Value>) -> LoadedPlugin {
@@ -225,33 +213,9 @@ async fn round_trip_latency() {
     );
 }
 
-/// Build the `bad-abi` fixture (right symbol and name, wrong layout) with the
-/// cargo running this test; `None` when not run through cargo.
-fn bad_abi_so() -> Option<PathBuf> {
-    let cargo = std::env::var_os("CARGO")?;
-    let target_dir = profile_dir().parent().unwrap().to_path_buf();
-    let manifest = manifest_dir().join("tests/fixtures/bad-abi/Cargo.toml");
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--locked", "--manifest-path"])
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", &target_dir);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    assert!(cmd.status().unwrap().success(), "building bad-abi failed");
-    Some(target_dir.join("debug").join(format!(
-        "{}lumen_test_bad_abi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    )))
-}
-
 #[test]
 fn incompatible_layout_is_refused_at_load() {
-    let Some(so) = bad_abi_so() else {
+    let Some(so) = lumen_tests::bad_abi_so() else {
         eprintln!("not run through cargo: skipping");
         return;
     };

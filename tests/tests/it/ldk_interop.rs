@@ -11,13 +11,7 @@ use serde_json::json;
 
 use crate::ldk_peer::{LdkNode, RawMessage};
 use crate::lumend::{Lumend, lumend_path};
-
-fn skip_or_fail(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what}");
-    }
-    eprintln!("NOTICE: skipping: {what}");
-}
+use lumen_tests::skip_or_fail;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ldk_and_lumend_connect_both_ways_and_exchange_custom_messages() {

@@ -2,29 +2,17 @@
 
 use std::path::PathBuf;
 
-/// `<shared>/vectors/taproot-assets`, where `<shared>` is `LUMEN_SHARED_DIR`
-/// or `/work/shared` reached from the crate dir. `None` (with a NOTICE) if
-/// absent — except under `CI=true`, where CI always has `../shared` and a
-/// missing vector is a failure, not a skip.
+/// `<shared>/vectors/taproot-assets` (`<shared>` as `lumen_tests::shared_dir`
+/// finds it), or `None` after a notice; a failure under CI, which always
+/// has `../shared`.
 pub fn vector_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("LUMEN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../../shared"));
-    let dir = shared.join("vectors").join("taproot-assets");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tapd vectors not found at {} under CI=true",
-            dir.display()
-        );
-        println!(
-            "NOTICE: tapd vectors not found at {}, skipping",
-            dir.display()
-        );
-        None
+    let dir = lumen_tests::shared_dir()
+        .map(|shared| shared.join("vectors").join("taproot-assets"))
+        .filter(|dir| dir.is_dir());
+    if dir.is_none() {
+        lumen_tests::skip_or_fail("tapd vectors not found (set LUMEN_SHARED_DIR)");
     }
+    dir
 }
 
 /// Parses a vector file as JSON, or `None` (with a NOTICE) if missing.
@@ -33,12 +21,7 @@ pub fn load_json(rel: &str) -> Option<serde_json::Value> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("vector file is valid JSON")),
         Err(_) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{} missing under CI=true",
-                path.display()
-            );
-            println!("NOTICE: {} missing, skipping", path.display());
+            lumen_tests::skip_or_fail(&format!("{} missing", path.display()));
             None
         }
     }
@@ -75,13 +58,4 @@ pub fn parse_hexdump(text: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-/// This crate's directory, read at run time: cargo sets it for every test
-/// process. The compile-time value is only a fallback, since a build cache
-/// shared between checkouts can hold a binary built in another one.
-pub fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -35,6 +35,17 @@ const NUMS_X: [u8; 32] = [
     0x86, 0xc4, 0xad, 0x22, 0x33, 0xad, 0xef, 0x01, 0xbc, 0x3e, 0x6d, 0x54, 0x0b, 0x36, 0x53, 0xfe,
 ];
 
+/// [`NUMS_KEY`] as compressed-key bytes (even y, then [`NUMS_X`]).
+pub const NUMS_KEY_BYTES: [u8; 33] = {
+    let mut k = [0x02; 33];
+    let mut i = 0;
+    while i < 32 {
+        k[i + 1] = NUMS_X[i];
+        i += 1;
+    }
+    k
+};
+
 /// The burn key of the first input `prev_id`: x-only of
 /// TapTweak(NUMS, outpoint wire form ‖ asset ID ‖ x-only script key).
 /// The 72-byte message cannot be mistaken for a 32-byte tapscript root.
@@ -51,4 +62,14 @@ pub fn burn_key(prev_id: &PrevId) -> Result<XOnlyPublicKey, BurnKeyError> {
         .add_tweak(secp256k1::SECP256K1, &scalar)
         .map_err(|_| BurnKeyError::InvalidTweak)?;
     Ok(tweaked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nums_key_bytes_match_the_hex() {
+        assert_eq!(hex::encode(NUMS_KEY_BYTES), NUMS_KEY);
+    }
 }

@@ -13,7 +13,7 @@ use bitcoin::OutPoint;
 use bitcoin::hashes::Hash as _;
 use sha2::{Digest, Sha256};
 
-pub use burn::{BurnKeyError, NUMS_KEY, burn_key};
+pub use burn::{BurnKeyError, NUMS_KEY, NUMS_KEY_BYTES, burn_key};
 pub use codec::decode_tx_witness;
 pub(crate) use codec::{read_outpoint, write_outpoint};
 pub use keys::SerializedKey;

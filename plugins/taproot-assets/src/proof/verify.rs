@@ -158,9 +158,6 @@ pub struct VerifiedProof {
     pub block_height: u32,
     /// True for a genesis (minting) proof.
     pub is_genesis: bool,
-    /// True once the state transition passed the VM (every proof that
-    /// verifies, genesis included).
-    pub transition_checked: bool,
     /// The proven asset (the input of the next proof's state transition).
     pub asset: Asset,
 }
@@ -447,7 +444,6 @@ fn verify_proof_depth(
         group_key: p.asset.group_key,
         block_height: p.block_height,
         is_genesis: genesis,
-        transition_checked: true,
         asset: p.asset.clone(),
     })
 }

@@ -9,7 +9,7 @@ use super::script;
 use super::tx::{
     self, has_genesis_witness, has_genesis_witness_for_group, has_split_commitment_witness,
 };
-use crate::asset::{Asset, NUMS_KEY, PrevId, TYPE_COLLECTIBLE, Witness};
+use crate::asset::{Asset, NUMS_KEY_BYTES, PrevId, TYPE_COLLECTIBLE, Witness};
 
 /// The only script version defined.
 const SCRIPT_V0: u16 = 0;
@@ -72,16 +72,8 @@ pub struct Engine<'a> {
     lock: LockTimeCheck<'a>,
 }
 
-fn nums_key() -> [u8; 33] {
-    let mut out = [0u8; 33];
-    if let Ok(bytes) = hex::decode(NUMS_KEY) {
-        out.copy_from_slice(&bytes);
-    }
-    out
-}
-
 fn is_unspendable(asset: &Asset) -> bool {
-    asset.amount == 0 && asset.script_key.0 == nums_key()
+    asset.amount == 0 && asset.script_key.0 == NUMS_KEY_BYTES
 }
 
 /// Same genesis, or (different ID but) same group key and same tag.

@@ -134,6 +134,7 @@ fn malformed_packets_are_rejected() {
 /// Measures decode + encode of the largest generated vPSBT. Prints the
 /// mean; only asserts the round trip.
 #[test]
+#[ignore = "benchmark: run by hand with --ignored"]
 fn vpsbt_throughput() {
     let Some(v) = load_json("tappsbt/psbt_encoding_generated.json") else {
         return;

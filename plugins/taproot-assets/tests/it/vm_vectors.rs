@@ -151,6 +151,7 @@ fn vm_rejects_tampered_valid_cases() {
 /// building the virtual tx and running libbitcoinconsensus per witness).
 /// Prints the mean; only asserts that every run validated.
 #[test]
+#[ignore = "benchmark: run by hand with --ignored"]
 fn vm_throughput() {
     let Some(v) = load_json("vm/vm_validation_generated.json") else {
         return;

@@ -22,6 +22,11 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
     };
     tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
+            // The plugin's runtime ended; its calls already fail (the
+            // instance sees the closed pipe), so nothing more comes.
+            if msg.get("closed").is_some() {
+                break;
+            }
             if let Some(text) = msg.get("unparseable") {
                 let text = text.as_str().unwrap_or_default();
                 let shown: String = text.chars().take(120).collect();

@@ -384,6 +384,14 @@ fn hooks_and_notifications_reach_plugins() {
         "peer not disconnected by the hook"
     );
     let seen = a.ok("probe-seen", json!({}));
+    // The refusal came from the hook, which saw B (not, say, a failed dial).
+    assert!(
+        seen.as_array()
+            .expect("seen")
+            .iter()
+            .any(|e| e["hook"] == "peer_connected" && e["params"]["peer"]["id"] == b_id.as_str()),
+        "the hook never saw B: {seen}"
+    );
     assert!(
         !seen
             .as_array()

@@ -79,3 +79,40 @@ pub trait ChainSource: Send + Sync {
     /// Block connected / disconnected events from now on.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChainNotification>;
 }
+
+/// Order transactions so that every parent comes before its children.
+pub fn parents_first(txs: Vec<Transaction>) -> Vec<Transaction> {
+    let index: std::collections::HashMap<Txid, usize> = txs
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (t.compute_txid(), n))
+        .collect();
+    let mut waiting = vec![0usize; txs.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); txs.len()];
+    for (n, tx) in txs.iter().enumerate() {
+        let parents: std::collections::HashSet<usize> = tx
+            .input
+            .iter()
+            .filter_map(|i| index.get(&i.previous_output.txid).copied())
+            .filter(|p| *p != n)
+            .collect();
+        waiting[n] = parents.len();
+        for p in parents {
+            children[p].push(n);
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..txs.len()).filter(|n| waiting[*n] == 0).collect();
+    let mut order = Vec::with_capacity(txs.len());
+    while let Some(n) = ready.pop_front() {
+        order.push(n);
+        for &c in &children[n] {
+            waiting[c] -= 1;
+            if waiting[c] == 0 {
+                ready.push_back(c);
+            }
+        }
+    }
+    let mut slots: Vec<Option<Transaction>> = txs.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|n| slots[n].take()).collect()
+}

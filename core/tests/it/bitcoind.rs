@@ -603,7 +603,10 @@ fn follows_1000_blocks() {
          ({:.2} calls/block, poll 100 ms)",
         calls as f64 / 1000.0
     );
-    assert!(calls < 4000, "{calls} calls for 1000 blocks");
+    assert!(
+        calls < 2200,
+        "{calls} calls for 1000 blocks (2 per block expected)"
+    );
 
     // Steady state: one block at a time, each followed before the next.
     let before = chain.rpc_stats();

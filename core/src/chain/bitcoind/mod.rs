@@ -15,7 +15,7 @@
 pub mod follow;
 pub mod rpc;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ use tokio::sync::broadcast;
 
 use self::follow::{Follower, hash_from, header_from};
 use self::rpc::{Auth, RpcClient, RpcError, RpcStats, codes};
-use crate::chain::{ChainFuture, ChainNotification, ChainSource, ChainSourceError};
+use crate::chain::{ChainFuture, ChainNotification, ChainSource, ChainSourceError, parents_first};
 
 /// How long start-up waits for a Core that is down or warming up.
 const START_WAIT: Duration = Duration::from_secs(30);
@@ -80,6 +80,10 @@ struct Shared {
     tip: Mutex<(u32, BlockHash)>,
     fallback: Option<FeeRate>,
     fallback_logged: AtomicBool,
+    /// Mempool transactions already fetched, by txid: the wallet asks for
+    /// the mempool at every sync, and only new txids need
+    /// `getrawtransaction`.
+    mempool: Mutex<HashMap<Txid, Transaction>>,
 }
 
 impl Shared {
@@ -122,42 +126,6 @@ fn btc_amount(v: &Value) -> Result<Amount, RpcError> {
         .filter(|b| b.is_finite() && *b >= 0.0 && *b <= 21e6)
         .map(|b| Amount::from_sat((b * 1e8).round() as u64))
         .ok_or_else(|| RpcError::Protocol(format!("expected an amount in BTC, got {v}")))
-}
-
-/// Order transactions so that every parent comes before its children.
-pub fn parents_first(txs: Vec<Transaction>) -> Vec<Transaction> {
-    let index: HashMap<Txid, usize> = txs
-        .iter()
-        .enumerate()
-        .map(|(n, t)| (t.compute_txid(), n))
-        .collect();
-    let mut waiting = vec![0usize; txs.len()];
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); txs.len()];
-    for (n, tx) in txs.iter().enumerate() {
-        let parents: HashSet<usize> = tx
-            .input
-            .iter()
-            .filter_map(|i| index.get(&i.previous_output.txid).copied())
-            .filter(|p| *p != n)
-            .collect();
-        waiting[n] = parents.len();
-        for p in parents {
-            children[p].push(n);
-        }
-    }
-    let mut ready: VecDeque<usize> = (0..txs.len()).filter(|n| waiting[*n] == 0).collect();
-    let mut order = Vec::with_capacity(txs.len());
-    while let Some(n) = ready.pop_front() {
-        order.push(n);
-        for &c in &children[n] {
-            waiting[c] -= 1;
-            if waiting[c] == 0 {
-                ready.push_back(c);
-            }
-        }
-    }
-    let mut slots: Vec<Option<Transaction>> = txs.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|n| slots[n].take()).collect()
 }
 
 impl BitcoindChain {
@@ -221,6 +189,7 @@ impl BitcoindChain {
             tip: Mutex::new(tip),
             fallback: config.fallback_feerate,
             fallback_logged: AtomicBool::new(false),
+            mempool: Mutex::new(HashMap::new()),
         });
         let poller = tokio::spawn(poll_loop(shared.clone(), follower, config.poll));
         Ok(BitcoindChain { shared, poller })
@@ -490,14 +459,28 @@ impl ChainSource for BitcoindChain {
                 .call("getrawmempool", json!([false]))
                 .await
                 .map_err(backend)?;
-            let ids: Vec<String> = ids
+            let ids: Vec<Txid> = ids
                 .as_array()
                 .ok_or_else(|| backend(RpcError::Protocol("getrawmempool: not an array".into())))?
                 .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(|v| v.as_str().and_then(|s| s.parse().ok()))
                 .collect();
-            let mut txs = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(MEMPOOL_CHUNK) {
+            let known: HashMap<Txid, Transaction> = {
+                let cache =
+                    self.shared.mempool.lock().map_err(|_| {
+                        backend(RpcError::Protocol("mempool cache poisoned".into()))
+                    })?;
+                ids.iter()
+                    .filter_map(|id| cache.get(id).map(|t| (*id, t.clone())))
+                    .collect()
+            };
+            let new: Vec<String> = ids
+                .iter()
+                .filter(|id| !known.contains_key(*id))
+                .map(Txid::to_string)
+                .collect();
+            let mut txs: Vec<Transaction> = Vec::with_capacity(ids.len());
+            for chunk in new.chunks(MEMPOOL_CHUNK) {
                 let calls: Vec<(&str, Value)> = chunk
                     .iter()
                     .map(|id| ("getrawtransaction", json!([id, false])))
@@ -519,6 +502,12 @@ impl ChainSource for BitcoindChain {
                     }
                 }
             }
+            // The cache holds exactly the current mempool.
+            if let Ok(mut cache) = self.shared.mempool.lock() {
+                *cache = known.clone();
+                cache.extend(txs.iter().map(|t| (t.compute_txid(), t.clone())));
+            }
+            txs.extend(known.into_values());
             Ok(parents_first(txs))
         })
     }

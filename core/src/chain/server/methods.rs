@@ -400,13 +400,8 @@ pub fn dispatch(chain: &EmbeddedChain, method: &str, params: Value) -> Result<Va
             ))
         }
         "invalidateblock" => {
-            let text = as_str(required(&params, 0, "blockhash")?, "blockhash")?;
-            let hash = bitcoin::BlockHash::from_str(text).map_err(|_| {
-                CoreError::new(
-                    codes::INVALID_PARAMETER,
-                    "blockhash must be of length 64 (not hex)",
-                )
-            })?;
+            let hash: bitcoin::BlockHash =
+                parse_hash(required(&params, 0, "blockhash")?, "blockhash")?;
             chain.invalidate(&hash).map_err(|e| match e {
                 crate::chain::embedded::source::EmbeddedError::Chain(
                     crate::chain::embedded::ChainError::UnknownBlock(_),

@@ -451,9 +451,9 @@ const HTLC_SUCCESS_WEIGHT: u64 = 703;
 
 async fn feerates(w: Arc<Wallet>, p: Params) -> Result<Value, RpcError> {
     let style: String = p.require("style")?;
-    let divisor = match style.as_str() {
-        "perkw" => 1,
-        "perkb" => 0,
+    let perkb = match style.as_str() {
+        "perkw" => false,
+        "perkb" => true,
         other => {
             return Err(RpcError::invalid_param(
                 "style",
@@ -461,13 +461,8 @@ async fn feerates(w: Arc<Wallet>, p: Params) -> Result<Value, RpcError> {
             ));
         }
     };
-    let conv = |kw: u32| {
-        if divisor == 1 {
-            kw
-        } else {
-            kw.saturating_mul(4)
-        }
-    };
+    // 1000 weight units are 250 vbytes: per-kb is four times per-kw.
+    let conv = |kw: u32| if perkb { kw.saturating_mul(4) } else { kw };
     let rate = |b: u16| {
         let w = w.clone();
         async move {

@@ -531,19 +531,12 @@ impl Wallet {
             }
             out
         };
-        // Parents may come after children: retry until nothing changes.
-        let mut left = pending;
-        loop {
-            let before = left.len();
-            let mut failed = Vec::new();
-            for tx in left {
-                if self.chain.broadcast(tx.clone()).await.is_err() {
-                    failed.push(tx);
-                }
-            }
-            left = failed;
-            if left.is_empty() || left.len() == before {
-                break;
+        // Parents first, so one pass is enough: a child fails only if its
+        // parent did.
+        let mut left = Vec::new();
+        for tx in crate::chain::parents_first(pending) {
+            if self.chain.broadcast(tx.clone()).await.is_err() {
+                left.push(tx);
             }
         }
         if !left.is_empty() {
@@ -779,18 +772,23 @@ impl Wallet {
                 .collect(),
         };
         let must_use_all = utxos.is_some();
-        let change_spk = if req.wants_change() {
-            let a = inner
+        // The next change address, revealed (and persisted) only if the
+        // plan uses it: a failed or change-less call must not widen the gap
+        // a restore from the seed has to scan across.
+        let change_spk = req.wants_change().then(|| {
+            let next = inner.tr.0.next_derivation_index(KeychainKind::Internal);
+            inner
                 .tr
                 .0
-                .reveal_next_address(KeychainKind::Internal)
-                .address;
-            inner.persist(&self.store)?;
-            Some(a.script_pubkey())
-        } else {
-            None
-        };
+                .peek_address(KeychainKind::Internal, next)
+                .address
+                .script_pubkey()
+        });
         let plan = build::plan(&req, &candidates, must_use_all, feerate_perkw, change_spk)?;
+        if plan.change_outnum.is_some() {
+            inner.tr.0.reveal_next_address(KeychainKind::Internal);
+            inner.persist(&self.store)?;
+        }
         let tx = build::unsigned_tx(&plan, tip);
         let mut psbt = Psbt::from_unsigned_tx(tx)
             .map_err(|e| WalletError::Invalid(format!("building the PSBT: {e}")))?;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use bitcoin::psbt::Psbt;
 use bitcoin::{Address, OutPoint};
+use lumen_sdk::amount::Sat;
 use lumen_sdk::error_codes;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
@@ -32,39 +34,15 @@ fn wallet_err(e: WalletError) -> RpcError {
     }
 }
 
-/// `satoshi`: a number, `all`, `<n>sat`, `<n>000msat` or `<n.d>btc`.
-/// `None` means all.
+/// `satoshi`: `all`, or an amount as [`Sat`] reads it (a number, `<n>sat`,
+/// `<n>000msat`, `<n.d>btc`; at most 21M BTC). `None` means all.
 fn parse_sat(name: &str, v: &Value) -> Result<Option<u64>, RpcError> {
-    let bad = || {
-        RpcError::invalid_param(
-            name,
-            format!("{v} is not an amount (a number, all, <n>sat, <n>000msat or <n.d>btc)"),
-        )
-    };
-    match v {
-        Value::Number(n) => n.as_u64().map(Some).ok_or_else(bad),
-        Value::String(s) if s == "all" => Ok(None),
-        Value::String(s) => {
-            if let Some(n) = s.strip_suffix("msat") {
-                let m: u64 = n.parse().map_err(|_| bad())?;
-                if !m.is_multiple_of(1000) {
-                    return Err(RpcError::invalid_param(
-                        name,
-                        "msat amount is not whole sat",
-                    ));
-                }
-                return Ok(Some(m / 1000));
-            }
-            if let Some(n) = s.strip_suffix("btc") {
-                let a = bitcoin::Amount::from_str_in(n, bitcoin::Denomination::Bitcoin)
-                    .map_err(|_| bad())?;
-                return Ok(Some(a.to_sat()));
-            }
-            let n = s.strip_suffix("sat").unwrap_or(s);
-            n.parse().map(Some).map_err(|_| bad())
-        }
-        _ => Err(bad()),
+    if v == "all" {
+        return Ok(None);
     }
+    Sat::deserialize(v)
+        .map(|s| Some(s.0))
+        .map_err(|e| RpcError::invalid_param(name, format!("{v} is not an amount or all: {e}")))
 }
 
 fn parse_psbt(p: &Params) -> Result<Psbt, RpcError> {

@@ -46,6 +46,8 @@ pub struct PluginManager {
     init: InitConfiguration,
     /// The node's feature bits with those of the plugins loaded so far.
     features: Mutex<features::FeatureSets>,
+    /// Each hook's plugins in chain order, as of the last start or stop.
+    hook_chains: Mutex<std::collections::HashMap<String, Vec<Arc<Plugin>>>>,
     /// Custom message types the active plugins declared.
     custom_types: tokio::sync::watch::Sender<std::collections::BTreeSet<u16>>,
     plugins: Mutex<Vec<Arc<Plugin>>>,
@@ -77,6 +79,7 @@ impl PluginManager {
             settings,
             dir: datadir.join(PLUGIN_DIR),
             features: Mutex::new(features::FeatureSets::from_feature_set(&init.feature_set)),
+            hook_chains: Mutex::new(std::collections::HashMap::new()),
             custom_types: tokio::sync::watch::channel(std::collections::BTreeSet::new()).0,
             init,
             plugins: Mutex::new(Vec::new()),
@@ -217,7 +220,7 @@ impl PluginManager {
             return Err(format!("plugin {name}: {reason}"));
         }
         plugin.set_active();
-        self.refresh_custom_types();
+        self.refresh_views();
         let methods: Vec<String> = plugin
             .manifest()
             .map(|m| m.rpcmethods.iter().map(|r| r.name.clone()).collect())
@@ -314,11 +317,27 @@ impl PluginManager {
         self.custom_types.subscribe()
     }
 
-    fn refresh_custom_types(&self) {
-        let types: std::collections::BTreeSet<u16> = self
-            .list()
+    /// After a plugin started or stopped: the ordered hook chains and the
+    /// declared custom message types, so calls do not recompute them.
+    fn refresh_views(&self) {
+        let active: Vec<Arc<Plugin>> = self.list().into_iter().filter(|p| p.is_active()).collect();
+        let names: std::collections::BTreeSet<String> = active
             .iter()
-            .filter(|p| p.is_active())
+            .filter_map(|p| p.manifest())
+            .flat_map(|m| m.hooks.iter().map(|h| h.name.clone()))
+            .collect();
+        let chains = names
+            .into_iter()
+            .map(|hook| {
+                let chain = hooks::order(&hook, &active);
+                (hook, chain)
+            })
+            .collect();
+        if let Ok(mut c) = self.hook_chains.lock() {
+            *c = chains;
+        }
+        let types: std::collections::BTreeSet<u16> = active
+            .iter()
             .filter_map(|p| p.manifest())
             .flat_map(|m| m.custommessages.clone())
             .collect();
@@ -355,7 +374,7 @@ impl PluginManager {
             .unwrap_or_default();
         plugin.stop();
         self.remove(plugin);
-        self.refresh_custom_types();
+        self.refresh_views();
         tracing::info!(plugin = %plugin.name, "plugin stopped");
         self.notify(
             "plugin_stopped",
@@ -393,8 +412,16 @@ impl PluginManager {
 
     /// The ordered chain for `hook` (active plugins only).
     pub fn hook_chain(&self, hook: &str) -> Vec<Arc<Plugin>> {
-        let active: Vec<Arc<Plugin>> = self.list().into_iter().filter(|p| p.is_active()).collect();
-        hooks::order(hook, &active)
+        // Ordered when plugins start or stop; a plugin that failed since
+        // falls out here, so its hook falls through.
+        self.hook_chains
+            .lock()
+            .ok()
+            .and_then(|c| c.get(hook).cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.is_active())
+            .collect()
     }
 
     /// Run `hook` with `payload`; the first non-`continue` result.

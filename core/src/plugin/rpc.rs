@@ -205,11 +205,9 @@ struct RpcCommandHook {
 
 impl CallHook for RpcCommandHook {
     fn active(&self) -> bool {
-        self.manager.upgrade().is_some_and(|m| {
-            m.list()
-                .iter()
-                .any(|p| p.is_active() && p.has_hook("rpc_command"))
-        })
+        self.manager
+            .upgrade()
+            .is_some_and(|m| !m.hook_chain("rpc_command").is_empty())
     }
 
     fn intercept(&self, method: String, params: Value) -> InterceptFuture {

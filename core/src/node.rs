@@ -232,17 +232,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Peers only once startup plugins have added their `init` bits, so
     // every peer sees the same features.
     peers.add_features(&plugins.feature_sets().init);
-    let mut custom_types = plugins.custom_types();
-    peers.set_custom_even(custom_types.borrow_and_update().clone());
-    let custom_types_task = {
-        let peers = peers.clone();
-        tokio::spawn(async move {
-            while custom_types.changed().await.is_ok() {
-                let types = custom_types.borrow_and_update().clone();
-                peers.set_custom_even(types);
-            }
-        })
-    };
+    peers.follow_custom_types(plugins.custom_types());
     let reconnector = peers.spawn_reconnector();
     for addr in &config.peer_listen {
         let bound = peers
@@ -330,7 +320,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     plugins.shutdown_all();
     reconnector.abort();
-    custom_types_task.abort();
     let _ = chain_rpc_stop.send(true);
     if let Some(t) = chain_rpc_task {
         let _ = t.await;

@@ -153,7 +153,8 @@ pub struct PeerManager {
     /// the node listens.
     ours: std::sync::RwLock<Features>,
     /// Even custom message types plugins declared (`custommessages`).
-    custom_even: std::sync::RwLock<std::collections::BTreeSet<u16>>,
+    custom_even:
+        std::sync::RwLock<Option<tokio::sync::watch::Receiver<std::collections::BTreeSet<u16>>>>,
     /// Asked before a new peer is accepted.
     gate: std::sync::RwLock<Option<ConnectGate>>,
     peers: Mutex<HashMap<PublicKey, Entry>>,
@@ -191,7 +192,7 @@ impl PeerManager {
             signer,
             chain: ChainHash::for_network(network),
             ours: std::sync::RwLock::new(Features::our_init()),
-            custom_even: std::sync::RwLock::new(std::collections::BTreeSet::new()),
+            custom_even: std::sync::RwLock::new(None),
             gate: std::sync::RwLock::new(None),
             peers: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
@@ -300,19 +301,25 @@ impl PeerManager {
         *self.gate.write().unwrap_or_else(|e| e.into_inner()) = Some(gate);
     }
 
-    /// The even custom message types new connections accept and may send
-    /// (the plugins' `custommessages`; connections already up keep the set
-    /// they started with).
-    pub fn set_custom_even(&self, types: std::collections::BTreeSet<u16>) {
-        *self.custom_even.write().unwrap_or_else(|e| e.into_inner()) = types;
+    /// Follow `types` for the even custom message types new connections
+    /// accept and may send (the plugins' `custommessages`; connections
+    /// already up keep the set they started with).
+    pub fn follow_custom_types(
+        &self,
+        types: tokio::sync::watch::Receiver<std::collections::BTreeSet<u16>>,
+    ) {
+        *self.custom_even.write().unwrap_or_else(|e| e.into_inner()) = Some(types);
     }
 
-    /// See [`Self::set_custom_even`].
+    /// The custom message types plugins declare now (see
+    /// [`Self::follow_custom_types`]).
     pub fn custom_even(&self) -> std::collections::BTreeSet<u16> {
         self.custom_even
             .read()
-            .map(|t| t.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|rx| rx.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// Add `extra` to the features sent in `init` from now on (plugin

@@ -305,30 +305,25 @@ impl PeerSession {
     /// A `warning` for all channels, then disconnect (no channel is
     /// failed: e.g. a plugin refused the peer).
     pub fn warning_and_close(&mut self, reason: &str) -> Vec<Action> {
-        self.phase = Phase::Closed;
         let w = Warning {
             channel_id: ChannelId::default(),
             data: reason.as_bytes().to_vec(),
         };
-        let mut out: Vec<Action> = encode(Message::Warning(w))
-            .map(Action::Send)
-            .into_iter()
-            .collect();
-        out.push(Action::Disconnect(reason.to_string()));
-        out
+        self.close_with(Message::Warning(w), reason)
     }
 
     /// An `error` message for all channels, then disconnect.
     pub fn error_and_close(&mut self, reason: &str) -> Vec<Action> {
-        self.phase = Phase::Closed;
         let e = ErrorMessage {
             channel_id: ChannelId::default(),
             data: reason.as_bytes().to_vec(),
         };
-        let mut out: Vec<Action> = encode(Message::Error(e))
-            .map(Action::Send)
-            .into_iter()
-            .collect();
+        self.close_with(Message::Error(e), reason)
+    }
+
+    fn close_with(&mut self, last: Message, reason: &str) -> Vec<Action> {
+        self.phase = Phase::Closed;
+        let mut out: Vec<Action> = encode(last).map(Action::Send).into_iter().collect();
         out.push(Action::Disconnect(reason.to_string()));
         out
     }

@@ -24,7 +24,7 @@ pub fn register(manager: &Arc<PluginManager>) -> Result<(), String> {
             async move {
                 let m = weak
                     .upgrade()
-                    .ok_or_else(|| RpcError::internal("node is shutting down"))?;
+                    .ok_or_else(RpcError::shutting_down)?;
                 plugin_command(&m, params.raw().clone()).await
             }
         },

@@ -55,10 +55,6 @@ fn registry_error(e: RegistryError) -> RpcError {
     }
 }
 
-fn closing() -> RpcError {
-    RpcError::new(super::SHUTTING_DOWN, "lumend is shutting down")
-}
-
 fn store_error(e: crate::store::StoreError) -> RpcError {
     RpcError::internal(e.to_string())
 }
@@ -339,7 +335,7 @@ async fn waitinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> 
     loop {
         let mut changes = ctx.registry.subscribe();
         if ctx.registry.is_closed() {
-            return Err(closing());
+            return Err(RpcError::shutting_down());
         }
         let rec = ctx
             .registry
@@ -383,7 +379,7 @@ async fn waitanyinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcErro
     loop {
         let mut changes = ctx.registry.subscribe();
         if ctx.registry.is_closed() {
-            return Err(closing());
+            return Err(RpcError::shutting_down());
         }
         let registry = ctx.registry.clone();
         let found = tokio::task::spawn_blocking(move || registry.first_paid_after(last))

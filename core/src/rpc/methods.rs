@@ -128,9 +128,7 @@ pub fn register_builtins(
         move |p| {
             let weak = weak.clone();
             async move {
-                let d = weak
-                    .upgrade()
-                    .ok_or_else(|| RpcError::internal("node is shutting down"))?;
+                let d = weak.upgrade().ok_or_else(RpcError::shutting_down)?;
                 let command: Option<String> = p.get("command")?;
                 let entries: Vec<HelpEntry> = d
                     .methods()

@@ -93,6 +93,13 @@ impl std::fmt::Display for RpcError {
 /// Lightning's `LIGHTNINGD_SHUTDOWN`).
 pub const SHUTTING_DOWN: i32 = lumen_sdk::error_codes::LIGHTNINGD_SHUTDOWN;
 
+impl RpcError {
+    /// The node is shutting down and takes no new calls.
+    pub fn shutting_down() -> RpcError {
+        RpcError::new(SHUTTING_DOWN, "lumend is shutting down")
+    }
+}
+
 /// The future a handler returns.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
 /// A method implementation: validated params in, JSON result out.
@@ -302,7 +309,7 @@ impl Dispatcher {
         params: Option<&str>,
     ) -> Result<Value, RpcError> {
         if self.shutting_down.load(Ordering::Acquire) {
-            return Err(RpcError::new(SHUTTING_DOWN, "lumend is shutting down"));
+            return Err(RpcError::shutting_down());
         }
         let Some(m) = self
             .methods

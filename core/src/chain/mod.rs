@@ -6,6 +6,7 @@
 //! this trait.
 
 pub mod bitcoind;
+pub mod core_rpc;
 pub mod embedded;
 pub mod server;
 

@@ -22,6 +22,7 @@ use bitcoin::{
 };
 use lumen_core::chain::bitcoind::rpc::Auth;
 use lumen_core::chain::bitcoind::{BitcoindChain, BitcoindConfig};
+use lumen_core::chain::core_rpc::codes::{VERIFY_ERROR, VERIFY_REJECTED};
 use lumen_core::chain::embedded::source::EmbeddedChain;
 use lumen_core::chain::{ChainSource, ChainSourceError};
 use serde_json::json;
@@ -29,10 +30,6 @@ use serde_json::json;
 use crate::chain_server::CoreRpc;
 use crate::support::{Node, free_port};
 
-/// Core's `RPC_VERIFY_ERROR`: missing or spent inputs.
-const VERIFY_ERROR: i64 = -25;
-/// Core's `RPC_VERIFY_REJECTED`: refused by policy or consensus.
-const VERIFY_REJECTED: i64 = -26;
 /// Depth of the CSV lock in the test script.
 const CSV_DELAY: i64 = 10;
 

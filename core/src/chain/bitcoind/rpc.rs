@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -17,23 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-/// Bitcoin Core's RPC error codes this client reacts to.
-pub mod codes {
-    /// Unknown block, transaction or key.
-    pub const INVALID_ADDRESS_OR_KEY: i64 = -5;
-    /// Bad parameter value (e.g. a height above the tip).
-    pub const INVALID_PARAMETER: i64 = -8;
-    /// Not decodable.
-    pub const DESERIALIZATION_ERROR: i64 = -22;
-    /// Missing inputs, fee too high.
-    pub const VERIFY_ERROR: i64 = -25;
-    /// Mempool policy or consensus rejection.
-    pub const VERIFY_REJECTED: i64 = -26;
-    /// Already confirmed.
-    pub const VERIFY_ALREADY_IN_UTXO_SET: i64 = -27;
-    /// Core is still starting (loading blocks, verifying).
-    pub const IN_WARMUP: i64 = -28;
-}
+pub use crate::chain::core_rpc::codes;
 
 /// How the client proves who it is.
 #[derive(Clone, PartialEq, Eq)]
@@ -152,8 +135,7 @@ pub fn parse_url(url: &str) -> Result<Uri, String> {
 }
 
 fn basic(user_colon_password: &str) -> Result<HeaderValue, String> {
-    let token = base64::engine::general_purpose::STANDARD.encode(user_colon_password);
-    let mut v = HeaderValue::from_str(&format!("Basic {token}"))
+    let mut v = HeaderValue::from_str(&crate::chain::core_rpc::basic_auth(user_colon_password))
         .map_err(|_| "credentials are not valid in an HTTP header".to_string())?;
     v.set_sensitive(true);
     Ok(v)

@@ -16,7 +16,6 @@ mod methods;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -27,31 +26,7 @@ use tokio::sync::watch;
 
 use crate::chain::embedded::source::EmbeddedChain;
 
-/// Bitcoin Core's RPC error codes used here.
-pub mod codes {
-    /// Generic.
-    pub const MISC_ERROR: i64 = -1;
-    /// Wrong type.
-    pub const TYPE_ERROR: i64 = -3;
-    /// Unknown block, transaction or bad address.
-    pub const INVALID_ADDRESS_OR_KEY: i64 = -5;
-    /// Bad parameter value.
-    pub const INVALID_PARAMETER: i64 = -8;
-    /// Not decodable.
-    pub const DESERIALIZATION_ERROR: i64 = -22;
-    /// Missing inputs, fee too high.
-    pub const VERIFY_ERROR: i64 = -25;
-    /// Mempool policy or consensus rejection.
-    pub const VERIFY_REJECTED: i64 = -26;
-    /// Already confirmed.
-    pub const VERIFY_ALREADY_IN_UTXO_SET: i64 = -27;
-    /// Not JSON-RPC.
-    pub const INVALID_REQUEST: i64 = -32600;
-    /// Unknown method.
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    /// Bad JSON.
-    pub const PARSE_ERROR: i64 = -32700;
-}
+pub use crate::chain::core_rpc::codes;
 
 /// An RPC failure in Core's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +56,10 @@ pub struct Credentials {
 impl Credentials {
     /// Accept `user` / `password`.
     pub fn new(user: &str, password: &str) -> Credentials {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         Credentials {
-            expected: Arc::new(format!("Basic {token}")),
+            expected: Arc::new(crate::chain::core_rpc::basic_auth(&format!(
+                "{user}:{password}"
+            ))),
         }
     }
 

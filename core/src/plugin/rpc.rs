@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use lumen_sdk::error_codes as codes;
-use lumen_sdk::hooks::{RpcCommandCall, RpcCommandPayload};
+use lumen_sdk::hooks::{RpcCommandCall, RpcCommandPayload, RpcCommandResult};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{PluginManager, Status};
@@ -233,33 +234,28 @@ impl CallHook for RpcCommandHook {
     }
 }
 
-/// A non-`continue` `rpc_command` result; anything malformed continues.
+/// A non-`continue` `rpc_command` result, read as the SDK's typed
+/// [`RpcCommandResult`]; anything malformed continues.
 fn interpret(plugin: &str, result: &Value) -> Intercept {
-    if let Some(req) = result.get("replace") {
-        if let Some(method) = req.get("method").and_then(Value::as_str) {
-            return Intercept::Replace {
-                method: method.to_string(),
-                params: req.get("params").cloned().unwrap_or(json!({})),
-            };
-        }
-    } else if let Some(ret) = result.get("return") {
-        if let Some(r) = ret.get("result") {
-            return Intercept::Return(Ok(r.clone()));
-        }
-        if let Some(e) = ret.get("error") {
-            let code = e
-                .get("code")
-                .and_then(Value::as_i64)
-                .and_then(|c| i32::try_from(c).ok());
-            let message = e.get("message").and_then(Value::as_str);
-            if let (Some(code), Some(message)) = (code, message) {
-                return Intercept::Return(Err(RpcError {
-                    code,
-                    message: message.to_string(),
-                    data: e.get("data").cloned(),
-                }));
+    match RpcCommandResult::deserialize(result) {
+        Ok(RpcCommandResult::Replace(req)) => {
+            if let Some(method) = req.get("method").and_then(Value::as_str) {
+                return Intercept::Replace {
+                    method: method.to_string(),
+                    params: req.get("params").cloned().unwrap_or(json!({})),
+                };
             }
         }
+        Ok(RpcCommandResult::ReturnResult(r)) => return Intercept::Return(Ok(r)),
+        Ok(RpcCommandResult::ReturnError(e)) => {
+            return Intercept::Return(Err(RpcError {
+                code: e.code,
+                message: e.message,
+                data: e.data,
+            }));
+        }
+        Ok(RpcCommandResult::Continue) => return Intercept::Continue,
+        Err(_) => {}
     }
     tracing::warn!(plugin, %result, "rpc_command hook: malformed result; continuing");
     Intercept::Continue

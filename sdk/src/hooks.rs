@@ -9,7 +9,7 @@
 //! use lumen_sdk::plugin::PluginBuilder;
 //!
 //! let plugin = PluginBuilder::new("watcher")
-//!     .on_hook::<CustomMsg, _>(&[], &[], |_ctx, msg| {
+//!     .on_hook::<CustomMsg, _, _>(&[], &[], |_ctx, msg| async move {
 //!         let _type_and_body = msg.payload; // hex, 2-byte type first
 //!         Ok(CustomMsgResult::Continue)
 //!     });

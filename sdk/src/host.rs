@@ -17,7 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::std_types::{RResult, RString};
@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::abi::{ABI_VERSION, MessageSink, MessageSinkBox, PluginModRef, sink_box};
 use crate::protocol::{InitConfiguration, InitParams, Manifest, RpcError};
+use crate::spin::{poll_for, spin_window};
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +185,35 @@ pub struct LoadedPlugin {
     to_plugin: MessageSinkBox,
     shared: Arc<Shared>,
     next_id: AtomicU64,
-    incoming: Mutex<Option<mpsc::UnboundedReceiver<Value>>>,
+    incoming: Mutex<Option<Inbox>>,
+}
+
+/// What the plugin sends the host besides answers: its requests and
+/// notifications, in order (see [`LoadedPlugin::take_incoming`]).
+#[derive(Debug)]
+pub struct Inbox(mpsc::UnboundedReceiver<Value>);
+
+impl Inbox {
+    /// The next message; `None` once the plugin is gone and everything it
+    /// sent was read. Polls briefly before parking (see [`crate::spin`]).
+    pub async fn recv(&mut self) -> Option<Value> {
+        let rx = &mut self.0;
+        let fast = poll_for(spin_window(), || match rx.try_recv() {
+            Ok(msg) => Some(Some(msg)),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+            Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+        })
+        .await;
+        match fast {
+            Some(msg) => msg,
+            None => self.0.recv().await,
+        }
+    }
+
+    /// The next message if one is queued, without waiting.
+    pub fn try_recv(&mut self) -> Result<Value, mpsc::error::TryRecvError> {
+        self.0.try_recv()
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -232,7 +261,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
         to_plugin,
         shared,
         next_id: AtomicU64::new(1),
-        incoming: Mutex::new(Some(rx)),
+        incoming: Mutex::new(Some(Inbox(rx))),
     })
 }
 
@@ -275,16 +304,29 @@ impl LoadedPlugin {
             id: id.clone(),
         };
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let started = Instant::now();
         self.send_raw(msg.to_string());
-        let response = match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(_)) => return Err(RequestError::Closed),
-            Err(_) => {
-                return Err(RequestError::Timeout {
-                    method: method.to_string(),
-                    timeout,
-                });
-            }
+        let mut rx = rx;
+        let fast = poll_for(spin_window(), || match rx.try_recv() {
+            Ok(r) => Some(Some(r)),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(None),
+        })
+        .await;
+        let response = match fast {
+            Some(Some(r)) => r,
+            Some(None) => return Err(RequestError::Closed),
+            None => match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), rx).await
+            {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => return Err(RequestError::Closed),
+                Err(_) => {
+                    return Err(RequestError::Timeout {
+                        method: method.to_string(),
+                        timeout,
+                    });
+                }
+            },
         };
         if let Some(err) = response.get("error") {
             let err: RpcError = serde_json::from_value(err.clone())
@@ -369,7 +411,7 @@ impl LoadedPlugin {
     }
 
     /// Take the queue of requests and notifications the plugin sent (once).
-    pub fn take_incoming(&self) -> Option<mpsc::UnboundedReceiver<Value>> {
+    pub fn take_incoming(&self) -> Option<Inbox> {
         self.incoming.lock().ok().and_then(|mut g| g.take())
     }
 }

@@ -20,6 +20,12 @@ pub mod host;
 pub mod node_calls;
 pub mod plugin;
 pub mod protocol;
+pub mod spin;
+
+/// The jsonrpsee this SDK is built on (its client error type, `RpcModule`,
+/// `core::RpcResult`). A crate that uses the `#[rpc]` macros must also
+/// depend on `jsonrpsee` itself, at the same version.
+pub use jsonrpsee;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

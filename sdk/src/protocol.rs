@@ -209,3 +209,31 @@ pub fn response_ok(id: &Value, result: Value) -> Value {
 pub fn response_err(id: &Value, error: &RpcError) -> Value {
     serde_json::json!({ "jsonrpc": "2.0", "id": id, "error": error })
 }
+
+impl From<RpcError> for jsonrpsee::types::ErrorObjectOwned {
+    fn from(e: RpcError) -> Self {
+        jsonrpsee::types::ErrorObject::owned(e.code, e.message, e.data)
+    }
+}
+
+impl From<jsonrpsee::types::ErrorObjectOwned> for RpcError {
+    fn from(e: jsonrpsee::types::ErrorObjectOwned) -> Self {
+        Self {
+            code: e.code(),
+            message: e.message().to_string(),
+            data: e.data().and_then(|d| serde_json::from_str(d.get()).ok()),
+        }
+    }
+}
+
+impl From<jsonrpsee::core::client::Error> for RpcError {
+    /// Lets a plugin handler use `?` on a typed node call
+    /// ([`crate::plugin::PluginContext::node`]): the node's own error passes
+    /// through; a timeout or transport failure becomes an internal error.
+    fn from(e: jsonrpsee::core::client::Error) -> Self {
+        match e {
+            jsonrpsee::core::client::Error::Call(obj) => obj.into(),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}

@@ -584,6 +584,14 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
     hello_ok();
     restart();
 
+    // A handler that blocks the plugin's runtime thread: the same timeout,
+    // and the rest of the node does not notice.
+    let r = node.call("faulty-block", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_TIMEOUT as i64, "{r}");
+    assert!(failure().contains("did not answer faulty-block"));
+    hello_ok();
+    restart();
+
     // Not JSON: the call ends at once (not at the timeout).
     let t0 = Instant::now();
     let r = node.call("faulty-garbage", json!({}));
@@ -915,6 +923,17 @@ fn plugin_call_latency() {
         let profile = profile.file_name().and_then(|n| n.to_str()).unwrap_or("?");
         let ((p50, p99), total) = run("hello", r#"["bench"]"#).await;
         println!("dispatcher -> hello plugin -> reply, {N} calls ({profile}): p50 {p50:?}, p99 {p99:?}, total {total:?}");
+        // The same call when both sides have gone idle (1 ms apart): the
+        // price of waking the plugin's thread and the node's.
+        let mut lat = Vec::with_capacity(2000);
+        for _ in 0..2000 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let t = Instant::now();
+            d.call("hello", Some(r#"["bench"]"#)).await.expect("call");
+            lat.push(t.elapsed());
+        }
+        let (s50, s99) = percentiles(lat);
+        println!("dispatcher -> hello plugin, 2000 calls 1 ms apart: p50 {s50:?}, p99 {s99:?}");
         let ((b50, b99), _) = run("ping", "[]").await;
         println!("built-in ping, no rpc_command hook: p50 {b50:?}, p99 {b99:?}");
         m.load(&probe_so(), serde_json::Map::new(), false)

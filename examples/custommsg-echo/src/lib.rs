@@ -10,8 +10,9 @@
 use std::time::Duration;
 
 use lumen_sdk::hooks::{CustomMsg, CustomMsgResult, encode_custom_msg};
+use lumen_sdk::jsonrpsee::core::client::Error as ClientError;
+use lumen_sdk::node_calls::PluginApiClient;
 use lumen_sdk::plugin::PluginBuilder;
-use serde_json::json;
 
 /// The message type this plugin echoes.
 pub const ECHO_REQUEST: u16 = 32769;
@@ -27,7 +28,7 @@ pub fn build() -> PluginBuilder {
         .custom_message(ECHO_REQUEST)
         .custom_message(ECHO_REPLY)
         .dynamic(true)
-        .on_hook::<CustomMsg, _>(&[], &[], |ctx, msg| {
+        .on_hook::<CustomMsg, _, _>(&[], &[], |ctx, msg| async move {
             let Some((msg_type, body)) = msg.decode() else {
                 ctx.log(
                     "unusual",
@@ -39,8 +40,14 @@ pub fn build() -> PluginBuilder {
                 return Ok(CustomMsgResult::Continue);
             }
             let reply = encode_custom_msg(ECHO_REPLY, &body);
-            let params = json!({"node_id": msg.peer_id, "msg": reply});
-            if let Err(e) = ctx.call("sendcustommsg", params, SEND_TIMEOUT) {
+            let node = ctx.node_with_timeout(SEND_TIMEOUT);
+            if let Err(e) = node.sendcustommsg(msg.peer_id.clone(), reply).await {
+                let e = match e {
+                    ClientError::RequestTimeout => {
+                        format!("the node did not answer within {SEND_TIMEOUT:?}")
+                    }
+                    other => other.to_string(),
+                };
                 ctx.log("unusual", &format!("echo to {} failed: {e}", msg.peer_id));
             }
             Ok(CustomMsgResult::Continue)

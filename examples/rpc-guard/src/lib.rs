@@ -35,7 +35,7 @@ pub fn build() -> PluginBuilder {
             Some(json!("stop")),
             "Comma-separated RPC methods to refuse",
         )
-        .on_hook::<RpcCommand, _>(&[], &[], |ctx, call| {
+        .on_hook::<RpcCommand, _, _>(&[], &[], |ctx, call| async move {
             // Parsed per call: the list is short, and this keeps the plugin
             // stateless (a restarted plugin re-reads its option).
             let deny = parse_deny_list(ctx.option_str(DENY_OPTION).unwrap_or(""));

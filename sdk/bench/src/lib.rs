@@ -44,12 +44,14 @@ impl Stats {
 /// Build the plugin.
 pub fn build() -> PluginBuilder {
     PluginBuilder::new("bench")
-        .method("echo", "", "Answer at once", |_, _| Ok(json!({"ok": true})))
+        .method("echo", "", "Answer at once", |_, _| async {
+            Ok(json!({"ok": true}))
+        })
         .method(
             "call_host",
             "n",
             "Call the host's bench_ping n times",
-            |ctx, params| {
+            |ctx, params| async move {
                 let n = params
                     .get("n")
                     .and_then(Value::as_u64)
@@ -60,6 +62,7 @@ pub fn build() -> PluginBuilder {
                     let t = Instant::now();
                     let r = ctx
                         .call("bench_ping", json!({"i": i}), Duration::from_secs(10))
+                        .await
                         .map_err(|e| RpcError::internal(format!("call {i}: {e}")))?;
                     lat.push(t.elapsed());
                     if r.get("i").and_then(Value::as_u64) != Some(i) {
@@ -75,7 +78,7 @@ pub fn build() -> PluginBuilder {
                 )
             },
         )
-        .on_hook::<CustomMsg, _>(&[], &[], |_, _| Ok(CustomMsgResult::Continue))
+        .on_hook::<CustomMsg, _, _>(&[], &[], |_, _| async { Ok(CustomMsgResult::Continue) })
 }
 
 lumen_sdk::export_plugin!(build);

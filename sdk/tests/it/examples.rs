@@ -6,10 +6,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lumen_sdk::error_codes;
-use lumen_sdk::host::{self, LoadedPlugin};
+use lumen_sdk::host::{self, Inbox, LoadedPlugin};
 use lumen_sdk::protocol::{RpcError, response_err, response_ok};
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::support::{Validator, cdylib, config};
 
@@ -30,10 +29,7 @@ fn guard_so() -> &'static Path {
     SO.get_or_init(|| cdylib("lumen-example-rpc-guard", "lumen_example_rpc_guard"))
 }
 
-async fn started(
-    so: &Path,
-    options: Map<String, Value>,
-) -> (LoadedPlugin, UnboundedReceiver<Value>) {
+async fn started(so: &Path, options: Map<String, Value>) -> (LoadedPlugin, Inbox) {
     let p = host::load(so).unwrap();
     let incoming = p.take_incoming().unwrap();
     p.handshake(&options, config(), T).await.unwrap();
@@ -45,7 +41,7 @@ fn peer() -> String {
 }
 
 /// The next message the plugin sends, within `T`.
-async fn next(incoming: &mut UnboundedReceiver<Value>) -> Value {
+async fn next(incoming: &mut Inbox) -> Value {
     tokio::time::timeout(T, incoming.recv())
         .await
         .expect("no message from the plugin")

@@ -5,8 +5,11 @@
 //! 1. host → plugin method → reply round trip (`echo`);
 //! 2. plugin → host call round trip (the plugin's `call_host` calls this
 //!    host's `bench_ping`, which a task here answers), measured in the plugin;
-//! 3. a hook call returning `continue` (`custommsg` with a typed payload).
+//! 3. a hook call returning `continue` (`custommsg` with a typed payload);
+//! 4. host → plugin round trips 1 ms apart (`N/50` of them, at least 100):
+//!    the cost of a call that finds both sides idle and parked.
 //!
+//! The host runs on a multi-threaded runtime, as in `lumend`.
 //! Build and run in release: `cargo run --release -p lumen-plugin-bench`.
 
 use std::path::PathBuf;
@@ -140,6 +143,20 @@ async fn run(n: u64) -> Result<(), String> {
     let (s, total) =
         host_to_plugin(&p, n, "custommsg", payload, &json!({"result": "continue"})).await?;
     print("hook custommsg -> continue", n, s, total);
+
+    let spaced = (n / 50).max(100);
+    let mut lat = Vec::with_capacity(usize::try_from(spaced).map_err(|e| e.to_string())?);
+    let t0 = Instant::now();
+    for _ in 0..spaced {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let t = Instant::now();
+        p.request("echo", json!({}), T)
+            .await
+            .map_err(|e| e.to_string())?;
+        lat.push(t.elapsed());
+    }
+    let s = Stats::of(&mut lat).ok_or("no samples")?;
+    print("host -> plugin, calls 1 ms apart", spaced, s, t0.elapsed());
     Ok(())
 }
 
@@ -152,7 +169,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
+    let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {

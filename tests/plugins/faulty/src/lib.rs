@@ -3,9 +3,10 @@
 //! never answers, `faulty-garbage` answers text that is not JSON and
 //! `faulty-badshape` a JSON-RPC response with a malformed error (both
 //! forged below the SDK, at the ABI's message sink); `faulty-die` drops the
-//! host's sink, as a plugin whose runtime ended does. Its `rpc_command` hook
-//! panics for the method `faulty-trip` and never answers for `faulty-stall`.
-//! `faulty-ok` behaves.
+//! host's sink, as a plugin whose runtime ended does; `faulty-block` blocks
+//! the plugin's runtime thread (a handler breaking the SDK's rule). Its
+//! `rpc_command` hook panics for the method `faulty-trip` and never answers
+//! for `faulty-stall`. `faulty-ok` behaves.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,40 +25,56 @@ const DIE: &str = "__faulty_die__";
 pub fn build() -> PluginBuilder {
     PluginBuilder::new("faulty")
         .dynamic(true)
-        .method("faulty-ok", "", "Answer {ok: true}", |_, _| {
+        .method("faulty-ok", "", "Answer {ok: true}", |_, _| async {
             Ok(json!({"ok": true}))
         })
-        .method("faulty-panic", "", "Panic", |_, _| {
-            panic!("faulty: asked to panic")
+        .method("faulty-panic", "", "Panic", |_, _| async {
+            asked_to_panic()
         })
-        .method("faulty-hang", "", "Never answer", |_, _| {
-            std::thread::sleep(Duration::from_secs(3600));
+        .method("faulty-hang", "", "Never answer", |_, _| async {
+            std::future::pending::<()>().await;
             Ok(json!({}))
         })
+        .method(
+            "faulty-block",
+            "",
+            "Block the runtime thread",
+            |_, _| async {
+                std::thread::sleep(Duration::from_secs(3600));
+                Ok(json!({}))
+            },
+        )
         .method(
             "faulty-garbage",
             "",
             "Answer text that is not JSON",
-            |_, _| Ok(json!(GARBAGE)),
+            |_, _| async { Ok(json!(GARBAGE)) },
         )
-        .method("faulty-badshape", "", "Answer a malformed error", |_, _| {
-            Ok(json!(BADSHAPE))
-        })
+        .method(
+            "faulty-badshape",
+            "",
+            "Answer a malformed error",
+            |_, _| async { Ok(json!(BADSHAPE)) },
+        )
         .method(
             "faulty-die",
             "",
             "End the plugin's side of the pipe",
-            |_, _| Ok(json!(DIE)),
+            |_, _| async { Ok(json!(DIE)) },
         )
-        .hook_handler("rpc_command", &[], &[], |_, payload| {
+        .hook_handler("rpc_command", &[], &[], |_, payload| async move {
             if payload["rpc_command"]["method"] == "faulty-trip" {
-                panic!("faulty: rpc_command hook asked to panic");
+                return asked_to_panic();
             }
             if payload["rpc_command"]["method"] == "faulty-stall" {
-                std::thread::sleep(Duration::from_secs(3600));
+                std::future::pending::<()>().await;
             }
             Ok(continue_result())
         })
+}
+
+fn asked_to_panic() -> Result<Value, lumen_sdk::protocol::RpcError> {
+    panic!("faulty: asked to panic")
 }
 
 /// Sits between the SDK and the host's sink: forges the bad answers.

@@ -32,58 +32,63 @@ pub fn build() -> PluginBuilder {
         .option("probe-block", OptionType::String, None, "Method the rpc_command hook refuses")
         .option("probe-reject-peers", OptionType::Bool, Some(json!(false)), "Disconnect every peer")
         .notification("probe_event")
-        .method("probe-echo", "[...]", "Return the params", |_, params| Ok(params))
+        .method("probe-echo", "[...]", "Return the params", |_, params| async { Ok(params) })
         .method("probe-seen", "", "What arrived so far", move |_, _| {
-            Ok(Value::Array(s1.lock().map(|s| s.clone()).unwrap_or_default()))
+            let seen = Value::Array(s1.lock().map(|s| s.clone()).unwrap_or_default());
+            async { Ok(seen) }
         })
-        .method("probe-datastore", "", "Write and list our datastore", |ctx, _| {
-            ctx.call("datastore", json!({"key": ["k"], "string": "v", "mode": "create-or-replace"}), CALL_TIMEOUT)?;
-            let listed = ctx.call("listdatastore", json!({}), CALL_TIMEOUT)?;
+        .method("probe-datastore", "", "Write and list our datastore", |ctx, _| async move {
+            ctx.call("datastore", json!({"key": ["k"], "string": "v", "mode": "create-or-replace"}), CALL_TIMEOUT).await?;
+            let listed = ctx.call("listdatastore", json!({}), CALL_TIMEOUT).await?;
             Ok(json!({ "listed": listed }))
         })
-        .method("probe-emit", "", "Emit probe_event and an undeclared topic", |ctx, _| {
+        .method("probe-emit", "", "Emit probe_event and an undeclared topic", |ctx, _| async move {
             ctx.notify("probe_secret", json!({"n": 0}));
             ctx.notify("probe_event", json!({"n": 1}));
             Ok(json!({}))
         })
         .hook_handler("rpc_command", &[], &[], move |ctx, payload| {
-            let method = payload["rpc_command"]["method"].as_str().unwrap_or_default();
+            let method = payload["rpc_command"]["method"].as_str().unwrap_or_default().to_string();
             if method == "probe-replaced"
                 && let Ok(mut s) = s4.lock()
             {
                 s.push(json!({"hook": "rpc_command", "params": payload}));
             }
-            if Some(method) == ctx.option_str("probe-block") {
-                return Ok(json!({"return": {"error": {"code": 1401, "message": format!("{method} is blocked by probe")}}}));
-            }
-            if method == "probe-replaced" {
-                return Ok(json!({"replace": {"jsonrpc": "2.0", "id": payload["rpc_command"]["id"],
-                    "method": "probe-echo", "params": {"via": "replace"}}}));
-            }
-            Ok(continue_result())
+            let answer = if Some(method.as_str()) == ctx.option_str("probe-block") {
+                json!({"return": {"error": {"code": 1401, "message": format!("{method} is blocked by probe")}}})
+            } else if method == "probe-replaced" {
+                json!({"replace": {"jsonrpc": "2.0", "id": payload["rpc_command"]["id"],
+                    "method": "probe-echo", "params": {"via": "replace"}}})
+            } else {
+                continue_result()
+            };
+            async { Ok(answer) }
         })
         .hook_handler("peer_connected", &[], &[], move |ctx, payload| {
             if let Ok(mut s) = s5.lock() {
                 s.push(json!({"hook": "peer_connected", "params": payload}));
             }
-            if ctx.option("probe-reject-peers") == Some(&json!(true)) {
-                return Ok(json!({"result": "disconnect", "error_message": "probe says no"}));
-            }
-            Ok(continue_result())
+            let answer = if ctx.option("probe-reject-peers") == Some(&json!(true)) {
+                json!({"result": "disconnect", "error_message": "probe says no"})
+            } else {
+                continue_result()
+            };
+            async { Ok(answer) }
         })
         .hook_handler("custommsg", &[], &[], move |_, payload| {
             if let Ok(mut s) = s2.lock() {
                 s.push(json!({"hook": "custommsg", "params": payload}));
             }
-            Ok(continue_result())
+            async { Ok(continue_result()) }
         })
         .on_notification("*", move |_, topic, params| {
             if let Ok(mut s) = s3.lock() {
                 s.push(json!({"topic": topic, "params": params}));
             }
+            async {}
         })
-        .method("probe-fail", "", "Return a plugin error", |_, _| {
-            Err(RpcError::new(1402, "probe failed on purpose"))
+        .method("probe-fail", "", "Return a plugin error", |_, _| async {
+            Err::<Value, _>(RpcError::new(1402, "probe failed on purpose"))
         })
         .custom_message(32800)
         .featurebits(FeatureBits {

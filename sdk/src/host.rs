@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::abi::{ABI_VERSION, MessageSink, MessageSinkBox, PluginModRef, sink_box};
 use crate::protocol::{InitConfiguration, InitParams, Manifest, RpcError};
-use crate::spin::{poll_for, spin_window};
+use crate::spin::SpinPolicy;
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -186,33 +186,43 @@ pub struct LoadedPlugin {
     shared: Arc<Shared>,
     next_id: AtomicU64,
     incoming: Mutex<Option<Inbox>>,
+    /// Whether [`LoadedPlugin::request`] spins for its answer.
+    spin: SpinPolicy,
 }
 
 /// What the plugin sends the host besides answers: its requests and
 /// notifications, in order (see [`LoadedPlugin::take_incoming`]).
 #[derive(Debug)]
-pub struct Inbox(mpsc::UnboundedReceiver<Value>);
+pub struct Inbox {
+    rx: mpsc::UnboundedReceiver<Value>,
+    spin: SpinPolicy,
+}
 
 impl Inbox {
     /// The next message; `None` once the plugin is gone and everything it
     /// sent was read. Polls briefly before parking (see [`crate::spin`]).
     pub async fn recv(&mut self) -> Option<Value> {
-        let rx = &mut self.0;
-        let fast = poll_for(spin_window(), || match rx.try_recv() {
-            Ok(msg) => Some(Some(msg)),
-            Err(mpsc::error::TryRecvError::Empty) => None,
-            Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
-        })
-        .await;
-        match fast {
+        let started = Instant::now();
+        let rx = &mut self.rx;
+        let fast = self
+            .spin
+            .poll(|| match rx.try_recv() {
+                Ok(msg) => Some(Some(msg)),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+            })
+            .await;
+        let msg = match fast {
             Some(msg) => msg,
-            None => self.0.recv().await,
-        }
+            None => self.rx.recv().await,
+        };
+        self.spin.record(started.elapsed());
+        msg
     }
 
     /// The next message if one is queued, without waiting.
     pub fn try_recv(&mut self) -> Result<Value, mpsc::error::TryRecvError> {
-        self.0.try_recv()
+        self.rx.try_recv()
     }
 }
 
@@ -261,7 +271,11 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
         to_plugin,
         shared,
         next_id: AtomicU64::new(1),
-        incoming: Mutex::new(Some(Inbox(rx))),
+        incoming: Mutex::new(Some(Inbox {
+            rx,
+            spin: SpinPolicy::default(),
+        })),
+        spin: SpinPolicy::default(),
     })
 }
 
@@ -307,12 +321,14 @@ impl LoadedPlugin {
         let started = Instant::now();
         self.send_raw(msg.to_string());
         let mut rx = rx;
-        let fast = poll_for(spin_window(), || match rx.try_recv() {
-            Ok(r) => Some(Some(r)),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(None),
-        })
-        .await;
+        let fast = self
+            .spin
+            .poll(|| match rx.try_recv() {
+                Ok(r) => Some(Some(r)),
+                Err(oneshot::error::TryRecvError::Empty) => None,
+                Err(oneshot::error::TryRecvError::Closed) => Some(None),
+            })
+            .await;
         let response = match fast {
             Some(Some(r)) => r,
             Some(None) => return Err(RequestError::Closed),
@@ -321,6 +337,7 @@ impl LoadedPlugin {
                 Ok(Ok(r)) => r,
                 Ok(Err(_)) => return Err(RequestError::Closed),
                 Err(_) => {
+                    self.spin.record(started.elapsed());
                     return Err(RequestError::Timeout {
                         method: method.to_string(),
                         timeout,
@@ -328,6 +345,7 @@ impl LoadedPlugin {
                 }
             },
         };
+        self.spin.record(started.elapsed());
         if let Some(err) = response.get("error") {
             let err: RpcError = serde_json::from_value(err.clone())
                 .map_err(|e| RequestError::Malformed(format!("bad error object: {e}")))?;

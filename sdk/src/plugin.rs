@@ -49,7 +49,7 @@ use crate::protocol::{
     FeatureBits, HookDecl, InitConfiguration, InitParams, Manifest, ManifestOption,
     NotificationDecl, OptionType, RpcError, RpcMethodDecl, response_err, response_ok,
 };
-use crate::spin::{poll_for, spin_window};
+use crate::spin::SpinPolicy;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type InitHandler = Arc<dyn Fn(&PluginContext) -> Result<(), String> + Send + Sync>;
@@ -116,6 +116,8 @@ struct ContextInner {
     init: OnceLock<InitParams>,
     pending: Mutex<HashMap<String, oneshot::Sender<Reply>>>,
     next_id: AtomicU64,
+    /// Whether calls to the node spin for their answer.
+    spin: SpinPolicy,
 }
 
 /// What a handler sees: the plugin's resolved options and the node's
@@ -140,6 +142,7 @@ impl PluginContext {
             init: OnceLock::new(),
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            spin: SpinPolicy::default(),
         }))
     }
 
@@ -256,24 +259,31 @@ impl PluginContext {
         if !self.send_text(text) {
             return Err(CallError::Closed);
         }
-        let fast = poll_for(spin_window(), || match rx.try_recv() {
-            Ok(reply) => Some(reply),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(CallError::Closed)),
-        })
-        .await;
-        if let Some(reply) = fast {
-            return reply;
-        }
-        let left = timeout.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, rx).await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(_)) => Err(CallError::Closed),
-            Err(_) => Err(CallError::Timeout {
-                method: method.to_string(),
-                timeout,
-            }),
-        }
+        let fast = self
+            .0
+            .spin
+            .poll(|| match rx.try_recv() {
+                Ok(reply) => Some(reply),
+                Err(oneshot::error::TryRecvError::Empty) => None,
+                Err(oneshot::error::TryRecvError::Closed) => Some(Err(CallError::Closed)),
+            })
+            .await;
+        let reply = match fast {
+            Some(reply) => reply,
+            None => {
+                let left = timeout.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, rx).await {
+                    Ok(Ok(reply)) => reply,
+                    Ok(Err(_)) => Err(CallError::Closed),
+                    Err(_) => Err(CallError::Timeout {
+                        method: method.to_string(),
+                        timeout,
+                    }),
+                }
+            }
+        };
+        self.0.spin.record(started.elapsed());
+        reply
     }
 
     /// Send one message to the host; `false` once the pipe is closed.
@@ -842,17 +852,21 @@ async fn serve(plugin: PluginBuilder, mut rx: mpsc::UnboundedReceiver<Inbound>) 
     let module = Arc::new(module);
     let manifest =
         serde_json::to_value(&manifest).map_err(|e| RpcError::internal(format!("manifest: {e}")));
+    let spin = SpinPolicy::default();
     loop {
-        let next = poll_for(spin_window(), || match rx.try_recv() {
-            Ok(m) => Some(Some(m)),
-            Err(mpsc::error::TryRecvError::Empty) => None,
-            Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
-        })
-        .await;
+        let started = Instant::now();
+        let next = spin
+            .poll(|| match rx.try_recv() {
+                Ok(m) => Some(Some(m)),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+            })
+            .await;
         let next = match next {
             Some(next) => next,
             None => rx.recv().await,
         };
+        spin.record(started.elapsed());
         let Some(inbound) = next else { break };
         match inbound {
             Inbound::Unparseable(e) => {

@@ -33,6 +33,84 @@ async fn ws_getinfo(port: u16, token: Option<&str>) -> Result<Value, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The node API's `#[rpc(client)]` trait, the one plugins use over their
+/// pipe, works unchanged against the daemon over WebSocket, including
+/// optional arguments left as `None` (which jsonrpsee sends as `null`).
+#[test]
+fn the_sdk_node_api_client_talks_to_the_daemon() {
+    use lumen_sdk::api::NodeApiClient;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let node = Node::start(&tmp.path().join("node"));
+    let token = node.token();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let mut headers = jsonrpsee::http_client::HeaderMap::new();
+        headers.insert(
+            "Authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let client = jsonrpsee::ws_client::WsClientBuilder::default()
+            .set_headers(headers)
+            .build(format!("ws://127.0.0.1:{}", node.port))
+            .await
+            .expect("ws client");
+        let info = client.getinfo().await.expect("getinfo");
+        assert_eq!(info.id.len(), 66);
+        assert_eq!(info.network, "regtest");
+
+        let key = vec!["sdk".to_string(), "k".to_string()];
+        let stored = client
+            .datastore(key.clone(), Some("v1".into()), None, None, None)
+            .await
+            .expect("datastore");
+        assert_eq!(
+            (stored.string.as_deref(), stored.generation),
+            (Some("v1"), Some(0))
+        );
+        let replaced = client
+            .datastore(
+                key.clone(),
+                Some("v2".into()),
+                None,
+                Some("must-replace".into()),
+                Some(0),
+            )
+            .await
+            .expect("datastore must-replace");
+        assert_eq!(replaced.generation, Some(1));
+        let listed = client
+            .listdatastore(Some(vec!["sdk".into()]))
+            .await
+            .expect("listdatastore");
+        assert_eq!(listed.datastore.len(), 1);
+        assert_eq!(listed.datastore[0].string.as_deref(), Some("v2"));
+        // A refused call comes back as the node's own error.
+        let err = client
+            .datastore(key.clone(), Some("v3".into()), None, None, None)
+            .await
+            .expect_err("must-create on an existing key");
+        match err {
+            jsonrpsee::core::client::Error::Call(e) => assert_eq!(
+                e.code(),
+                lumen_sdk::error_codes::DATASTORE_UPDATE_ALREADY_EXISTS,
+                "{e}"
+            ),
+            other => panic!("expected the node's error, got {other}"),
+        }
+        let deleted = client
+            .deldatastore(key.clone(), None)
+            .await
+            .expect("deldatastore");
+        assert_eq!(deleted.string.as_deref(), Some("v2"));
+        let help = client.help(None).await.expect("help");
+        assert!(help.help.iter().any(|h| h.command.starts_with("getinfo")));
+    });
+}
+
 #[test]
 fn every_transport_auth_restart_and_stop() {
     let tmp = tempfile::tempdir().expect("tempdir");

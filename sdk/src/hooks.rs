@@ -37,6 +37,21 @@ pub trait Hook {
     type Result: Serialize + DeserializeOwned;
 }
 
+/// Declares a hook's marker type and its [`Hook`] impl.
+macro_rules! hook {
+    ($(#[doc = $doc:literal])* $marker:ident, $name:literal, $payload:ty, $result:ty) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $marker;
+
+        impl Hook for $marker {
+            const NAME: &'static str = $name;
+            type Payload = $payload;
+            type Result = $result;
+        }
+    };
+}
+
 /// The `continue` result every hook accepts, as JSON.
 pub fn continue_result() -> Value {
     json!({ "result": "continue" })
@@ -72,14 +87,9 @@ pub const NOTIFICATION_TOPICS: &[&str] = &[
 
 // ---------------------------------------------------------------- peer_connected
 
-/// `peer_connected`: a peer finished the `init` exchange.
-#[derive(Debug, Clone, Copy)]
-pub struct PeerConnected;
-
-impl Hook for PeerConnected {
-    const NAME: &'static str = "peer_connected";
-    type Payload = PeerConnectedPayload;
-    type Result = PeerConnectedResult;
+hook! {
+    /// `peer_connected`: a peer finished the `init` exchange.
+    PeerConnected, "peer_connected", PeerConnectedPayload, PeerConnectedResult
 }
 
 /// Who connected to whom.
@@ -131,15 +141,10 @@ pub enum PeerConnectedResult {
 
 // ---------------------------------------------------------------- custommsg
 
-/// `custommsg`: a peer sent a message type the node does not handle itself
-/// (odd types ≥ 32768 that a plugin declared).
-#[derive(Debug, Clone, Copy)]
-pub struct CustomMsg;
-
-impl Hook for CustomMsg {
-    const NAME: &'static str = "custommsg";
-    type Payload = CustomMsgPayload;
-    type Result = CustomMsgResult;
+hook! {
+    /// `custommsg`: a peer sent a message type the node does not handle itself
+    /// (odd types ≥ 32768 that a plugin declared).
+    CustomMsg, "custommsg", CustomMsgPayload, CustomMsgResult
 }
 
 /// `custommsg` payload.
@@ -191,14 +196,9 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 
 // ---------------------------------------------------------------- rpc_command
 
-/// `rpc_command`: every RPC call to the node, before it runs.
-#[derive(Debug, Clone, Copy)]
-pub struct RpcCommand;
-
-impl Hook for RpcCommand {
-    const NAME: &'static str = "rpc_command";
-    type Payload = RpcCommandPayload;
-    type Result = RpcCommandResult;
+hook! {
+    /// `rpc_command`: every RPC call to the node, before it runs.
+    RpcCommand, "rpc_command", RpcCommandPayload, RpcCommandResult
 }
 
 /// `rpc_command` payload.
@@ -282,14 +282,9 @@ impl<'de> Deserialize<'de> for RpcCommandResult {
 
 // ---------------------------------------------------------------- invoice_payment
 
-/// `invoice_payment`: an invoice of ours is about to be marked paid.
-#[derive(Debug, Clone, Copy)]
-pub struct InvoicePayment;
-
-impl Hook for InvoicePayment {
-    const NAME: &'static str = "invoice_payment";
-    type Payload = InvoicePaymentPayload;
-    type Result = InvoicePaymentResult;
+hook! {
+    /// `invoice_payment`: an invoice of ours is about to be marked paid.
+    InvoicePayment, "invoice_payment", InvoicePaymentPayload, InvoicePaymentResult
 }
 
 /// `invoice_payment` payload.
@@ -329,14 +324,9 @@ pub enum InvoicePaymentResult {
 
 // ---------------------------------------------------------------- htlc_accepted
 
-/// `htlc_accepted`: an incoming HTLC was irrevocably committed.
-#[derive(Debug, Clone, Copy)]
-pub struct HtlcAccepted;
-
-impl Hook for HtlcAccepted {
-    const NAME: &'static str = "htlc_accepted";
-    type Payload = HtlcAcceptedPayload;
-    type Result = HtlcAcceptedResult;
+hook! {
+    /// `htlc_accepted`: an incoming HTLC was irrevocably committed.
+    HtlcAccepted, "htlc_accepted", HtlcAcceptedPayload, HtlcAcceptedResult
 }
 
 /// `htlc_accepted` payload.
@@ -459,14 +449,9 @@ impl HtlcAcceptedResult {
 
 // ---------------------------------------------------------------- openchannel
 
-/// `openchannel`: a peer proposes a channel (v1 `open_channel`).
-#[derive(Debug, Clone, Copy)]
-pub struct OpenChannel;
-
-impl Hook for OpenChannel {
-    const NAME: &'static str = "openchannel";
-    type Payload = OpenChannelPayload;
-    type Result = OpenChannelResult;
+hook! {
+    /// `openchannel`: a peer proposes a channel (v1 `open_channel`).
+    OpenChannel, "openchannel", OpenChannelPayload, OpenChannelResult
 }
 
 /// `openchannel` payload.

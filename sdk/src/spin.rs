@@ -4,7 +4,7 @@
 //! thread is parked, waking it is a futex wake plus, on an idle virtual
 //! machine, an inter-processor interrupt to a halted vCPU: measured at about
 //! 45 µs per hand-off here, two per round trip. So each side that waits for
-//! the other first polls for [`SPIN_WINDOW`], yielding to its own runtime
+//! the other first polls for a short window ([`spin_window`]), yielding to its own runtime
 //! between polls (other tasks keep running, the thread never parks), and
 //! only then parks. A conversation in progress (a reply coming back, the
 //! next request of a burst) is picked up without a wake-up; an idle pipe
@@ -15,7 +15,7 @@
 //! spin is wasted, and worse: the scheduler charges the CPU it burnt to the
 //! waiting thread, so its later wake-up loses to the busy threads (measured:
 //! calls 1 ms apart on two saturated cores took 1.9 ms at p50 with a blind
-//! spin, 90 µs without). So each waiter keeps a [`SpinPolicy`]: it stops
+//! spin, 90 µs without). So each waiter keeps a spin policy: it stops
 //! spinning after a few waits in a row that outlasted the window, or at once
 //! when a yield shows that other threads want the CPU.
 

@@ -17,7 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::std_types::{RResult, RString};
@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::abi::{ABI_VERSION, MessageSink, MessageSinkBox, PluginModRef, sink_box};
 use crate::protocol::{InitConfiguration, InitParams, Manifest, RpcError};
-use crate::spin::SpinPolicy;
+use crate::spin::{Answer, SpinPolicy};
 
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -202,22 +202,7 @@ impl Inbox {
     /// The next message; `None` once the plugin is gone and everything it
     /// sent was read. Polls briefly before parking (see [`crate::spin`]).
     pub async fn recv(&mut self) -> Option<Value> {
-        let started = Instant::now();
-        let rx = &mut self.rx;
-        let fast = self
-            .spin
-            .poll(|| match rx.try_recv() {
-                Ok(msg) => Some(Some(msg)),
-                Err(mpsc::error::TryRecvError::Empty) => None,
-                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
-            })
-            .await;
-        let msg = match fast {
-            Some(msg) => msg,
-            None => self.rx.recv().await,
-        };
-        self.spin.record(started.elapsed());
-        msg
+        self.spin.recv(&mut self.rx).await
     }
 
     /// The next message if one is queued, without waiting.
@@ -318,34 +303,17 @@ impl LoadedPlugin {
             id: id.clone(),
         };
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let started = Instant::now();
         self.send_raw(msg.to_string());
-        let mut rx = rx;
-        let fast = self
-            .spin
-            .poll(|| match rx.try_recv() {
-                Ok(r) => Some(Some(r)),
-                Err(oneshot::error::TryRecvError::Empty) => None,
-                Err(oneshot::error::TryRecvError::Closed) => Some(None),
-            })
-            .await;
-        let response = match fast {
-            Some(Some(r)) => r,
-            Some(None) => return Err(RequestError::Closed),
-            None => match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), rx).await
-            {
-                Ok(Ok(r)) => r,
-                Ok(Err(_)) => return Err(RequestError::Closed),
-                Err(_) => {
-                    self.spin.record(started.elapsed());
-                    return Err(RequestError::Timeout {
-                        method: method.to_string(),
-                        timeout,
-                    });
-                }
-            },
+        let response = match self.spin.answer(rx, timeout).await {
+            Answer::Got(r) => r,
+            Answer::Closed => return Err(RequestError::Closed),
+            Answer::TimedOut => {
+                return Err(RequestError::Timeout {
+                    method: method.to_string(),
+                    timeout,
+                });
+            }
         };
-        self.spin.record(started.elapsed());
         if let Some(err) = response.get("error") {
             let err: RpcError = serde_json::from_value(err.clone())
                 .map_err(|e| RequestError::Malformed(format!("bad error object: {e}")))?;

@@ -29,7 +29,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RString};
 use futures_util::FutureExt;
@@ -49,7 +49,7 @@ use crate::protocol::{
     FeatureBits, HookDecl, InitConfiguration, InitParams, Manifest, ManifestOption,
     NotificationDecl, OptionType, RpcError, RpcMethodDecl, response_err, response_ok,
 };
-use crate::spin::SpinPolicy;
+use crate::spin::{Answer, SpinPolicy};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type InitHandler = Arc<dyn Fn(&PluginContext) -> Result<(), String> + Send + Sync>;
@@ -248,42 +248,24 @@ impl PluginContext {
             r#"{{"jsonrpc":"2.0","id":{id_json},"method":{method_json},"params":{}}}"#,
             params.map_or("{}", RawValue::get)
         );
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         self.0
             .pending
             .lock()
             .map_err(|_| CallError::Closed)?
             .insert(id.clone(), tx);
         let _guard = PendingGuard { ctx: self, id };
-        let started = Instant::now();
         if !self.send_text(text) {
             return Err(CallError::Closed);
         }
-        let fast = self
-            .0
-            .spin
-            .poll(|| match rx.try_recv() {
-                Ok(reply) => Some(reply),
-                Err(oneshot::error::TryRecvError::Empty) => None,
-                Err(oneshot::error::TryRecvError::Closed) => Some(Err(CallError::Closed)),
-            })
-            .await;
-        let reply = match fast {
-            Some(reply) => reply,
-            None => {
-                let left = timeout.saturating_sub(started.elapsed());
-                match tokio::time::timeout(left, rx).await {
-                    Ok(Ok(reply)) => reply,
-                    Ok(Err(_)) => Err(CallError::Closed),
-                    Err(_) => Err(CallError::Timeout {
-                        method: method.to_string(),
-                        timeout,
-                    }),
-                }
-            }
-        };
-        self.0.spin.record(started.elapsed());
-        reply
+        match self.0.spin.answer(rx, timeout).await {
+            Answer::Got(reply) => reply,
+            Answer::Closed => Err(CallError::Closed),
+            Answer::TimedOut => Err(CallError::Timeout {
+                method: method.to_string(),
+                timeout,
+            }),
+        }
     }
 
     /// Send one message to the host; `false` once the pipe is closed.
@@ -853,21 +835,7 @@ async fn serve(plugin: PluginBuilder, mut rx: mpsc::UnboundedReceiver<Inbound>) 
     let manifest =
         serde_json::to_value(&manifest).map_err(|e| RpcError::internal(format!("manifest: {e}")));
     let spin = SpinPolicy::default();
-    loop {
-        let started = Instant::now();
-        let next = spin
-            .poll(|| match rx.try_recv() {
-                Ok(m) => Some(Some(m)),
-                Err(mpsc::error::TryRecvError::Empty) => None,
-                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
-            })
-            .await;
-        let next = match next {
-            Some(next) => next,
-            None => rx.recv().await,
-        };
-        spin.record(started.elapsed());
-        let Some(inbound) = next else { break };
+    while let Some(inbound) = spin.recv(&mut rx).await {
         match inbound {
             Inbound::Unparseable(e) => {
                 let err = RpcError::new(crate::error_codes::PARSE_ERROR, e);

@@ -20,8 +20,10 @@
 //! when a yield shows that other threads want the CPU.
 
 use std::sync::OnceLock;
+
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 /// How long a waiter polls before it parks, by default. Long enough to
 /// cover the other side's turnaround for a small message (a few µs) and a
@@ -77,6 +79,66 @@ impl SpinPolicy {
                 .min(MISSES_BEFORE_PARKING)
         };
         self.0.store(misses, Ordering::Relaxed);
+    }
+}
+
+/// How a wait for one answer ended.
+#[derive(Debug)]
+pub(crate) enum Answer<T> {
+    /// The answer.
+    Got(T),
+    /// The sender was dropped without answering.
+    Closed,
+    /// No answer in time.
+    TimedOut,
+}
+
+impl SpinPolicy {
+    /// The next message of an unbounded channel (`None` once it is closed
+    /// and drained): poll, then park; the wait is recorded.
+    pub(crate) async fn recv<T>(&self, rx: &mut mpsc::UnboundedReceiver<T>) -> Option<T> {
+        let started = Instant::now();
+        let fast = self
+            .poll(|| match rx.try_recv() {
+                Ok(msg) => Some(Some(msg)),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+            })
+            .await;
+        let msg = match fast {
+            Some(msg) => msg,
+            None => rx.recv().await,
+        };
+        self.record(started.elapsed());
+        msg
+    }
+
+    /// The answer on `rx`, waiting at most `timeout`: poll, then park; the
+    /// wait is recorded.
+    pub(crate) async fn answer<T>(
+        &self,
+        mut rx: oneshot::Receiver<T>,
+        timeout: Duration,
+    ) -> Answer<T> {
+        let started = Instant::now();
+        let fast = self
+            .poll(|| match rx.try_recv() {
+                Ok(v) => Some(Answer::Got(v)),
+                Err(oneshot::error::TryRecvError::Empty) => None,
+                Err(oneshot::error::TryRecvError::Closed) => Some(Answer::Closed),
+            })
+            .await;
+        let answer = match fast {
+            Some(answer) => answer,
+            None => match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), rx).await
+            {
+                Ok(Ok(v)) => Answer::Got(v),
+                Ok(Err(_)) => Answer::Closed,
+                Err(_) => Answer::TimedOut,
+            },
+        };
+        self.record(started.elapsed());
+        answer
     }
 }
 

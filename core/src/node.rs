@@ -145,7 +145,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 config.wallet_birthday,
             )
             .await?;
-            wallet_task = Some(w.spawn_follower(Duration::from_millis(500)));
+            wallet_task = Some(w.spawn_follower(wallet_poll(&config)));
             rpc::wallet::register(&dispatcher, w.clone()).map_err(anyhow::Error::msg)?;
             Some(w)
         }
@@ -336,5 +336,42 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     match fatal {
         Some(reason) => Err(anyhow::anyhow!(reason)),
         None => Ok(()),
+    }
+}
+
+/// How often the wallet looks at the mempool between chain events: the
+/// operator's `bitcoind_poll_ms` with Bitcoin Core (each look is RPC calls
+/// to it), half a second on the embedded chain.
+fn wallet_poll(config: &Config) -> Duration {
+    match (&config.chain_backend, &config.bitcoind) {
+        (Some(ChainBackend::Bitcoind), Some(b)) => b.poll,
+        _ => Duration::from_millis(500),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Cli;
+
+    fn load(file: &str) -> Config {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(crate::config::CONFIG_FILE_NAME), file).expect("write");
+        let cli = Cli {
+            datadir: Some(dir.path().to_path_buf()),
+            ..Cli::default()
+        };
+        Config::load(&cli).expect("load")
+    }
+
+    #[test]
+    fn the_wallet_polls_bitcoind_as_often_as_the_operator_says() {
+        let c = load(
+            "[chain]\nbackend = \"bitcoind\"\nbitcoind_user = \"u\"\n\
+             bitcoind_password = \"p\"\nbitcoind_poll_ms = 7000\n",
+        );
+        assert_eq!(wallet_poll(&c), Duration::from_millis(7000));
+        let c = load("[chain]\nbackend = \"embedded\"\n");
+        assert_eq!(wallet_poll(&c), Duration::from_millis(500));
     }
 }

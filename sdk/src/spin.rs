@@ -221,8 +221,9 @@ mod tests {
 
         let t0 = Instant::now();
         assert_eq!(p.poll(|| None::<()>).await, None);
-        // It gave up after the window (or sooner, if the CPU was contended).
-        assert!(t0.elapsed() < spin_window() + Duration::from_millis(50));
+        // It gave up (after the window, or sooner if the CPU was
+        // contended) instead of waiting for a message that never comes.
+        assert!(t0.elapsed() < Duration::from_secs(1));
 
         // Spinning off: one poll, no waiting.
         p.0.store(MISSES_BEFORE_PARKING, Ordering::Relaxed);

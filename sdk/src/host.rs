@@ -12,7 +12,6 @@
 //! Libraries are never unloaded (abi_stable); dropping a [`LoadedPlugin`]
 //! drops its sink, which ends the plugin's worker thread.
 
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,9 +21,10 @@ use std::time::Duration;
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::std_types::{RResult, RString};
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::abi::{ABI_VERSION, MessageSink, MessageSinkBox, PluginModRef, sink_box};
+use crate::pending::PendingCalls;
 use crate::protocol::{InitConfiguration, InitParams, Manifest, RpcError};
 use crate::spin::{Answer, SpinPolicy};
 
@@ -129,10 +129,8 @@ pub enum HandshakeError {
     Disabled(String),
 }
 
-type Pending = Mutex<HashMap<String, oneshot::Sender<Value>>>;
-
 struct Shared {
-    pending: Pending,
+    pending: PendingCalls<Value>,
     incoming: mpsc::UnboundedSender<Value>,
 }
 
@@ -152,9 +150,7 @@ impl MessageSink for HostSink {
 /// [`LoadedPlugin::take_incoming`].
 impl Drop for HostSink {
     fn drop(&mut self) {
-        if let Ok(mut p) = self.0.pending.lock() {
-            p.clear();
-        }
+        self.0.pending.clear();
         let _ = self.0.incoming.send(json!({ "closed": true }));
     }
 }
@@ -168,8 +164,7 @@ impl HostSink {
         let is_response = msg.get("method").is_none()
             && (msg.get("result").is_some() || msg.get("error").is_some());
         if is_response && let Some(id) = msg.get("id").and_then(Value::as_str) {
-            let waiter = self.0.pending.lock().ok().and_then(|mut p| p.remove(id));
-            if let Some(tx) = waiter {
+            if let Some(tx) = self.0.pending.take(id) {
                 let _ = tx.send(msg);
             }
             // else: late answer to a timed-out request — dropped.
@@ -238,7 +233,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        pending: Mutex::new(HashMap::new()),
+        pending: PendingCalls::default(),
         incoming: tx,
     });
     let start = module.start();
@@ -264,20 +259,6 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
     })
 }
 
-/// Removes a pending entry if the request future is dropped or times out.
-struct PendingGuard<'a> {
-    pending: &'a Pending,
-    id: String,
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut p) = self.pending.lock() {
-            p.remove(&self.id);
-        }
-    }
-}
-
 impl LoadedPlugin {
     /// The library path.
     pub fn path(&self) -> &Path {
@@ -292,19 +273,17 @@ impl LoadedPlugin {
         timeout: Duration,
     ) -> Result<Value, RequestError> {
         let id = format!("lumen:{}", self.next_id.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = oneshot::channel();
-        self.shared
-            .pending
-            .lock()
-            .map_err(|_| RequestError::Closed)?
-            .insert(id.clone(), tx);
-        let _guard = PendingGuard {
-            pending: &self.shared.pending,
-            id: id.clone(),
-        };
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.send_raw(msg.to_string());
-        let response = match self.spin.answer(rx, timeout).await {
+        let send = || {
+            self.send_raw(msg.to_string());
+            true
+        };
+        let mut response = match self
+            .shared
+            .pending
+            .call(id, send, &self.spin, timeout)
+            .await
+        {
             Answer::Got(r) => r,
             Answer::Closed => return Err(RequestError::Closed),
             Answer::TimedOut => {
@@ -314,14 +293,15 @@ impl LoadedPlugin {
                 });
             }
         };
-        if let Some(err) = response.get("error") {
-            let err: RpcError = serde_json::from_value(err.clone())
+        // Taken, not cloned: results can be large.
+        if let Some(err) = response.get_mut("error").map(Value::take) {
+            let err: RpcError = serde_json::from_value(err)
                 .map_err(|e| RequestError::Malformed(format!("bad error object: {e}")))?;
             return Err(RequestError::Rpc(err));
         }
         response
-            .get("result")
-            .cloned()
+            .get_mut("result")
+            .map(Value::take)
             .ok_or_else(|| RequestError::Malformed("no result".into()))
     }
 

@@ -18,6 +18,7 @@ pub mod abi;
 pub mod hooks;
 pub mod host;
 pub mod node_calls;
+mod pending;
 pub mod plugin;
 pub mod protocol;
 pub mod spin;

@@ -42,9 +42,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::abi::{MessageSink, MessageSinkBox, sink_box};
+use crate::pending::PendingCalls;
 use crate::protocol::{
     FeatureBits, HookDecl, InitConfiguration, InitParams, Manifest, ManifestOption,
     NotificationDecl, OptionType, RpcError, RpcMethodDecl, response_err, response_ok,
@@ -114,7 +115,7 @@ struct ContextInner {
     /// the host learns that the plugin is gone.
     host: Mutex<Option<Arc<MessageSinkBox>>>,
     init: OnceLock<InitParams>,
-    pending: Mutex<HashMap<String, oneshot::Sender<Reply>>>,
+    pending: PendingCalls<Reply>,
     next_id: AtomicU64,
     /// Whether calls to the node spin for their answer.
     spin: SpinPolicy,
@@ -140,7 +141,7 @@ impl PluginContext {
             name,
             host: Mutex::new(None),
             init: OnceLock::new(),
-            pending: Mutex::new(HashMap::new()),
+            pending: PendingCalls::default(),
             next_id: AtomicU64::new(1),
             spin: SpinPolicy::default(),
         }))
@@ -248,17 +249,8 @@ impl PluginContext {
             r#"{{"jsonrpc":"2.0","id":{id_json},"method":{method_json},"params":{}}}"#,
             params.map_or("{}", RawValue::get)
         );
-        let (tx, rx) = oneshot::channel();
-        self.0
-            .pending
-            .lock()
-            .map_err(|_| CallError::Closed)?
-            .insert(id.clone(), tx);
-        let _guard = PendingGuard { ctx: self, id };
-        if !self.send_text(text) {
-            return Err(CallError::Closed);
-        }
-        match self.0.spin.answer(rx, timeout).await {
+        let send = || self.send_text(text);
+        match self.0.pending.call(id, send, &self.0.spin, timeout).await {
             Answer::Got(reply) => reply,
             Answer::Closed => Err(CallError::Closed),
             Answer::TimedOut => Err(CallError::Timeout {
@@ -296,9 +288,7 @@ impl PluginContext {
         if let Ok(mut h) = self.0.host.lock() {
             h.take();
         }
-        if let Ok(mut p) = self.0.pending.lock() {
-            p.clear();
-        }
+        self.0.pending.clear();
     }
 
     fn log_broken(&self, what: &str) {
@@ -309,20 +299,6 @@ impl PluginContext {
 /// The text of a raw result; `null` when absent.
 fn raw_text(raw: Option<&RawValue>) -> &str {
     raw.map_or("null", RawValue::get)
-}
-
-/// Removes a pending entry when its call ends or is dropped.
-struct PendingGuard<'a> {
-    ctx: &'a PluginContext,
-    id: String,
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut p) = self.ctx.0.pending.lock() {
-            p.remove(&self.id);
-        }
-    }
 }
 
 /// A jsonrpsee client whose transport is the plugin pipe: every node API
@@ -734,10 +710,7 @@ impl PluginSink {
     /// An answer to one of the plugin's calls. A late answer (its call timed
     /// out) or an unknown id is dropped.
     fn answer(&self, id: &Value, result: Option<&RawValue>, error: Option<Value>) {
-        let Some(waiter) = id
-            .as_str()
-            .and_then(|id| self.ctx.0.pending.lock().ok()?.remove(id))
-        else {
+        let Some(waiter) = id.as_str().and_then(|id| self.ctx.0.pending.take(id)) else {
             return;
         };
         let reply = match error {

@@ -273,6 +273,11 @@ pub struct Wallet {
     /// then [`Wallet::sync`] waits, so no call sees the wallet half-synced
     /// or evicts a transaction before it was sent again.
     caught_up: tokio::sync::watch::Sender<bool>,
+    /// Set until our unconfirmed transactions have been sent again once.
+    /// While set, a sync keeps the ones the mempool lacks instead of
+    /// marking them evicted: a failed start-up catch-up is finished by the
+    /// next sync that succeeds.
+    rebroadcast_pending: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -486,6 +491,7 @@ impl Wallet {
             store,
             network,
             caught_up: tokio::sync::watch::channel(false).0,
+            rebroadcast_pending: std::sync::atomic::AtomicBool::new(true),
         });
         Ok(wallet)
     }
@@ -498,15 +504,24 @@ impl Wallet {
         let result = async {
             let started = std::time::Instant::now();
             let from = self.inner.lock().await.tip();
-            let tip = self.sync_inner(false).await?;
+            let tip = self.sync_and_rebroadcast().await?;
             let sync_ms = started.elapsed().as_millis() as u64;
-            self.rebroadcast().await?;
             tracing::info!(from, tip, sync_ms, "wallet synced");
             Ok(())
         }
         .await;
         self.caught_up.send_replace(true);
         result
+    }
+
+    /// Sync without evicting, then send our unconfirmed transactions again;
+    /// clears [`Wallet::rebroadcast_pending`] once both succeeded.
+    async fn sync_and_rebroadcast(&self) -> Result<u32, WalletError> {
+        let tip = self.sync_inner(false).await?;
+        self.rebroadcast().await?;
+        self.rebroadcast_pending
+            .store(false, std::sync::atomic::Ordering::Release);
+        Ok(tip)
     }
 
     /// Send our unconfirmed transactions that the backend's mempool lacks
@@ -588,6 +603,12 @@ impl Wallet {
         let mut caught_up = self.caught_up.subscribe();
         // The sender lives in `self`, so this cannot fail while we wait.
         let _ = caught_up.wait_for(|done| *done).await;
+        if self
+            .rebroadcast_pending
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return self.sync_and_rebroadcast().await;
+        }
         self.sync_inner(true).await
     }
 

@@ -620,6 +620,38 @@ fn faulty_plugins_are_isolated_and_the_node_keeps_serving() {
         failure()
     );
     hello_ok();
+    restart();
+
+    // A hook that never answers also counts as continue, after the hook
+    // timeout, and the plugin is marked failed.
+    let t0 = Instant::now();
+    let r = node.call("faulty-stall", json!({}));
+    assert_eq!(code(&r), codes::METHOD_NOT_FOUND as i64, "{r}");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(
+        failure().contains("did not answer rpc_command"),
+        "{}",
+        failure()
+    );
+    hello_ok();
+    restart();
+
+    // The plugin's runtime ends (it drops the node's sink): the call ends at
+    // once, not at the timeout.
+    let t0 = Instant::now();
+    let r = node.call("faulty-die", json!({}));
+    assert_eq!(code(&r), codes::PLUGIN_TERMINATED as i64, "{r}");
+    assert!(
+        t0.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(failure().contains("pipe closed"), "{}", failure());
+    hello_ok();
 
     // A plugin built against another interface is refused at load.
     if let Some(bad) = lumen_tests::bad_abi_so() {

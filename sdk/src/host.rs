@@ -5,9 +5,9 @@
 //! sends a request with a fresh id (`"lumen:N"`) and waits for the matching
 //! response with a timeout; responses are demultiplexed by id on the
 //! plugin's thread (the host's sink only parses and forwards). Requests and
-//! notifications the plugin sends are queued for [`LoadedPlugin::take_incoming`],
-//! and so are `{"unparseable": text}` for a message that is not JSON and
-//! `{"closed": true}` when the plugin drops the host's sink (its runtime ended).
+//! notifications the plugin sends are queued for [`LoadedPlugin::take_incoming`]
+//! as [`Incoming`] (text that is not JSON too); the queue ends when the
+//! plugin drops the host's sink (its runtime ended).
 //!
 //! Libraries are never unloaded (abi_stable); dropping a [`LoadedPlugin`]
 //! drops its sink, which ends the plugin's worker thread.
@@ -129,14 +129,23 @@ pub enum HandshakeError {
     Disabled(String),
 }
 
-struct Shared {
-    pending: PendingCalls<Value>,
-    incoming: mpsc::UnboundedSender<Value>,
+/// What the plugin sent the host besides answers, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// A request or notification.
+    Message(Value),
+    /// Text that is not JSON, as received.
+    Unparseable(String),
 }
 
 /// The sink the plugin calls: parse, then hand the message to its waiter or
-/// queue it. Never blocks for long, never panics across the boundary.
-struct HostSink(Arc<Shared>);
+/// queue it. Never blocks for long, never panics across the boundary. It is
+/// the only sender of the [`Inbox`], so when the plugin drops it the inbox
+/// ends.
+struct HostSink {
+    pending: Arc<PendingCalls<Value>>,
+    incoming: mpsc::UnboundedSender<Incoming>,
+}
 
 impl MessageSink for HostSink {
     fn send(&self, message: RString) {
@@ -146,31 +155,29 @@ impl MessageSink for HostSink {
 
 /// The plugin dropped our sink: its runtime ended (the in-process
 /// counterpart of a closed stdout). Waiting requests fail at once with
-/// [`RequestError::Closed`], and `{"closed": true}` is queued for
-/// [`LoadedPlugin::take_incoming`].
+/// [`RequestError::Closed`], and the [`Inbox`] ends once drained.
 impl Drop for HostSink {
     fn drop(&mut self) {
-        self.0.pending.clear();
-        let _ = self.0.incoming.send(json!({ "closed": true }));
+        self.pending.clear();
     }
 }
 
 impl HostSink {
     fn deliver(&self, text: &str) {
         let Ok(msg) = serde_json::from_str::<Value>(text) else {
-            let _ = self.0.incoming.send(json!({ "unparseable": text }));
+            let _ = self.incoming.send(Incoming::Unparseable(text.to_string()));
             return;
         };
         let is_response = msg.get("method").is_none()
             && (msg.get("result").is_some() || msg.get("error").is_some());
         if is_response && let Some(id) = msg.get("id").and_then(Value::as_str) {
-            if let Some(tx) = self.0.pending.take(id) {
+            if let Some(tx) = self.pending.take(id) {
                 let _ = tx.send(msg);
             }
             // else: late answer to a timed-out request — dropped.
             return;
         }
-        let _ = self.0.incoming.send(msg);
+        let _ = self.incoming.send(Incoming::Message(msg));
     }
 }
 
@@ -178,7 +185,7 @@ impl HostSink {
 pub struct LoadedPlugin {
     path: PathBuf,
     to_plugin: MessageSinkBox,
-    shared: Arc<Shared>,
+    pending: Arc<PendingCalls<Value>>,
     next_id: AtomicU64,
     incoming: Mutex<Option<Inbox>>,
     /// Whether [`LoadedPlugin::request`] spins for its answer.
@@ -189,19 +196,19 @@ pub struct LoadedPlugin {
 /// notifications, in order (see [`LoadedPlugin::take_incoming`]).
 #[derive(Debug)]
 pub struct Inbox {
-    rx: mpsc::UnboundedReceiver<Value>,
+    rx: mpsc::UnboundedReceiver<Incoming>,
     spin: SpinPolicy,
 }
 
 impl Inbox {
     /// The next message; `None` once the plugin is gone and everything it
     /// sent was read. Polls briefly before parking (see [`crate::spin`]).
-    pub async fn recv(&mut self) -> Option<Value> {
+    pub async fn recv(&mut self) -> Option<Incoming> {
         self.spin.recv(&mut self.rx).await
     }
 
     /// The next message if one is queued, without waiting.
-    pub fn try_recv(&mut self) -> Result<Value, mpsc::error::TryRecvError> {
+    pub fn try_recv(&mut self) -> Result<Incoming, mpsc::error::TryRecvError> {
         self.rx.try_recv()
     }
 }
@@ -232,12 +239,13 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
         });
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        pending: PendingCalls::default(),
-        incoming: tx,
-    });
+    let pending = Arc::new(PendingCalls::default());
     let start = module.start();
-    let to_plugin = match start(sink_box(HostSink(Arc::clone(&shared)))) {
+    let sink = HostSink {
+        pending: Arc::clone(&pending),
+        incoming: tx,
+    };
+    let to_plugin = match start(sink_box(sink)) {
         RResult::ROk(sink) => sink,
         RResult::RErr(message) => {
             return Err(LoadError::Start {
@@ -249,7 +257,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<LoadedPlugin, LoadError> {
     Ok(LoadedPlugin {
         path: path.to_path_buf(),
         to_plugin,
-        shared,
+        pending,
         next_id: AtomicU64::new(1),
         incoming: Mutex::new(Some(Inbox {
             rx,
@@ -278,12 +286,7 @@ impl LoadedPlugin {
             self.send_raw(msg.to_string());
             true
         };
-        let mut response = match self
-            .shared
-            .pending
-            .call(id, send, &self.spin, timeout)
-            .await
-        {
+        let mut response = match self.pending.call(id, send, &self.spin, timeout).await {
             Answer::Got(r) => r,
             Answer::Closed => return Err(RequestError::Closed),
             Answer::TimedOut => {

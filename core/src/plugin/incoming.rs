@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Weak};
 
-use lumen_sdk::host::LoadedPlugin;
+use lumen_sdk::host::{Incoming, LoadedPlugin};
 use lumen_sdk::protocol::{RpcError as WireError, response_err, response_ok};
 use serde_json::{Value, json};
 
@@ -21,18 +21,17 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
         return;
     };
     tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
-            // The plugin's runtime ended; its calls already fail (the
-            // instance sees the closed pipe), so nothing more comes.
-            if msg.get("closed").is_some() {
-                break;
-            }
-            if let Some(text) = msg.get("unparseable") {
-                let text = text.as_str().unwrap_or_default();
-                let shown: String = text.chars().take(120).collect();
-                plugin.fail(format!("sent malformed JSON: {shown:?}"));
-                continue;
-            }
+        // `None`: the plugin's runtime ended; its calls already fail (the
+        // instance sees the closed pipe), so nothing more comes.
+        while let Some(incoming) = rx.recv().await {
+            let msg = match incoming {
+                Incoming::Message(msg) => msg,
+                Incoming::Unparseable(text) => {
+                    let shown: String = text.chars().take(120).collect();
+                    plugin.fail(format!("sent malformed JSON: {shown:?}"));
+                    continue;
+                }
+            };
             let method = msg
                 .get("method")
                 .and_then(Value::as_str)

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lumen_sdk::error_codes;
-use lumen_sdk::host::{self, Inbox, LoadedPlugin};
+use lumen_sdk::host::{self, Inbox, Incoming, LoadedPlugin};
 use lumen_sdk::protocol::{RpcError, response_err, response_ok};
 use serde_json::{Map, Value, json};
 
@@ -42,10 +42,14 @@ fn peer() -> String {
 
 /// The next message the plugin sends, within `T`.
 async fn next(incoming: &mut Inbox) -> Value {
-    tokio::time::timeout(T, incoming.recv())
+    match tokio::time::timeout(T, incoming.recv())
         .await
         .expect("no message from the plugin")
         .expect("plugin pipe closed")
+    {
+        Incoming::Message(msg) => msg,
+        other => panic!("expected a message, got {other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::{cdylib, config, profile_dir};
 
 use lumen_sdk::error_codes;
-use lumen_sdk::host::{self, LoadError, LoadedPlugin, RequestError};
+use lumen_sdk::host::{self, Incoming, LoadError, LoadedPlugin, RequestError};
 use lumen_sdk::protocol::OptionType;
 use serde_json::{Map, Value, json};
 
@@ -98,7 +98,9 @@ async fn panic_becomes_error_and_plugin_keeps_working() {
         let r = p.request("hello", json!(["again"]), T).await.unwrap();
         assert_eq!(r, json!({"greeting": "hi again"}));
     }
-    let log = incoming.recv().await.unwrap();
+    let Some(Incoming::Message(log)) = incoming.recv().await else {
+        panic!("expected the panic's log notification");
+    };
     assert_eq!(log["method"], "log");
     assert_eq!(log["params"]["level"], "broken");
 }

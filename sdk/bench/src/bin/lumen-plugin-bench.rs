@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lumen_plugin_bench::Stats;
-use lumen_sdk::host::{self, LoadedPlugin};
+use lumen_sdk::host::{self, Incoming, LoadedPlugin};
 use lumen_sdk::protocol::{InitConfiguration, response_ok};
 use serde_json::{Map, Value, json};
 
@@ -92,7 +92,10 @@ async fn run(n: u64) -> Result<(), String> {
     let mut incoming = p.take_incoming().ok_or("incoming queue already taken")?;
     let responder = Arc::clone(&p);
     tokio::spawn(async move {
-        while let Some(msg) = incoming.recv().await {
+        while let Some(incoming) = incoming.recv().await {
+            let Incoming::Message(msg) = incoming else {
+                continue;
+            };
             if let (Some("bench_ping"), Some(id)) =
                 (msg.get("method").and_then(Value::as_str), msg.get("id"))
             {

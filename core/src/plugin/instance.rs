@@ -216,13 +216,14 @@ impl Plugin {
         }
     }
 
-    /// Send a notification (fire and forget) if it serves.
-    pub fn notify(&self, method: &str, params: &Value) {
+    /// Send an already-serialised notification (fire and forget) if it
+    /// serves.
+    pub fn notify_text(&self, text: &str) {
         if !self.is_active() {
             return;
         }
         if let Some(h) = self.handle() {
-            h.send_raw(json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string());
+            h.send_raw(text.to_string());
         }
     }
 

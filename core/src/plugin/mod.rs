@@ -94,11 +94,6 @@ impl PluginManager {
         &self.dir
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &PluginsConfig {
-        &self.settings
-    }
-
     /// Every plugin, in load order (failed ones included, stopped ones not).
     pub fn list(&self) -> Vec<Arc<Plugin>> {
         self.plugins.lock().map(|p| p.clone()).unwrap_or_default()
@@ -403,11 +398,25 @@ impl PluginManager {
 
     /// Send `topic` with these exact params to every active subscriber.
     pub fn notify_raw(&self, topic: &str, params: Value) {
+        // Serialised once, however many subscribe.
+        let mut text = None;
         for p in self.list() {
             if p.is_active() && p.subscribed(topic) {
-                p.notify(topic, &params);
+                let text = text.get_or_insert_with(|| {
+                    json!({"jsonrpc": "2.0", "method": topic, "params": params}).to_string()
+                });
+                p.notify_text(text);
             }
         }
+    }
+
+    /// Whether an active plugin is registered for `hook`. Asked on every
+    /// outside RPC call (the `rpc_command` hook), so it builds no chain.
+    pub fn has_hook(&self, hook: &str) -> bool {
+        self.hook_chains
+            .lock()
+            .ok()
+            .is_some_and(|c| c.get(hook).is_some_and(|v| v.iter().any(|p| p.is_active())))
     }
 
     /// The ordered chain for `hook` (active plugins only).

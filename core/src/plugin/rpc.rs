@@ -208,7 +208,7 @@ impl CallHook for RpcCommandHook {
     fn active(&self) -> bool {
         self.manager
             .upgrade()
-            .is_some_and(|m| !m.hook_chain("rpc_command").is_empty())
+            .is_some_and(|m| m.has_hook("rpc_command"))
     }
 
     fn intercept(&self, method: String, params: Value) -> InterceptFuture {

@@ -669,9 +669,9 @@ impl Config {
         };
 
         let plugins = plugins_config(cli, file.plugins).map_err(|(key, reason)| match key {
-            Some(k) => file_err(k, reason),
-            None => ConfigError::Option {
-                key: "--plugin-opt".into(),
+            PluginKey::File(k) => file_err(k, reason),
+            PluginKey::Flag(k) => ConfigError::Option {
+                key: k.into(),
                 reason,
             },
         })?;
@@ -711,10 +711,23 @@ impl Config {
 
 /// Resolve the plugin settings; an error names the file key (`Some`) or the
 /// `--plugin-opt` flag (`None`).
-fn plugins_config(
-    cli: &Cli,
-    file: FilePlugins,
-) -> Result<PluginsConfig, (Option<&'static str>, String)> {
+/// A setting from its flag (or environment variable) if given, else from
+/// the file; with whether it came from the flag, so an error can name the
+/// place the user wrote it.
+pub(crate) fn flag_or_file<T>(flag: Option<T>, file: Option<T>) -> Option<(T, bool)> {
+    flag.map(|v| (v, true)).or(file.map(|v| (v, false)))
+}
+
+/// Where a bad plugin setting was written.
+#[derive(Debug)]
+enum PluginKey {
+    /// A flag (or its environment variable).
+    Flag(&'static str),
+    /// A key of the config file.
+    File(&'static str),
+}
+
+fn plugins_config(cli: &Cli, file: FilePlugins) -> Result<PluginsConfig, (PluginKey, String)> {
     let defaults = PluginsConfig::default();
     let mut load = file.load.unwrap_or_default();
     load.extend(cli.plugin.iter().cloned());
@@ -724,8 +737,12 @@ fn plugins_config(
     for (plugin, table) in file.options.unwrap_or_default() {
         let mut map = serde_json::Map::new();
         for (k, v) in table {
-            let v = serde_json::to_value(&v)
-                .map_err(|e| (Some("plugins.options"), format!("{plugin}.{k}: {e}")))?;
+            let v = serde_json::to_value(&v).map_err(|e| {
+                (
+                    PluginKey::File("plugins.options"),
+                    format!("{plugin}.{k}: {e}"),
+                )
+            })?;
             map.insert(k, v);
         }
         options.insert(plugin, map);
@@ -735,15 +752,25 @@ fn plugins_config(
         .iter()
         .map(|o| match o.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err((None, format!("'{o}' is not NAME=VALUE"))),
+            _ => Err((
+                PluginKey::Flag("--plugin-opt"),
+                format!("'{o}' is not NAME=VALUE"),
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ms = |flag: Option<u64>, file: Option<u64>, key: &'static str, default: Duration| match flag
-        .or(file)
-    {
+    let ms = |flag: (&'static str, Option<u64>),
+              file: (&'static str, Option<u64>),
+              default: Duration| match flag_or_file(flag.1, file.1) {
         None => Ok(default),
-        Some(0) => Err((Some(key), "must be at least 1 ms".to_string())),
-        Some(n) => Ok(Duration::from_millis(n)),
+        Some((0, from_flag)) => {
+            let key = if from_flag {
+                PluginKey::Flag(flag.0)
+            } else {
+                PluginKey::File(file.0)
+            };
+            Err((key, "must be at least 1 ms".to_string()))
+        }
+        Some((n, _)) => Ok(Duration::from_millis(n)),
     };
     Ok(PluginsConfig {
         load,
@@ -751,21 +778,18 @@ fn plugins_config(
         options,
         flag_options,
         call_timeout: ms(
-            cli.plugin_call_timeout_ms,
-            file.call_timeout_ms,
-            "plugins.call_timeout_ms",
+            ("--plugin-call-timeout-ms", cli.plugin_call_timeout_ms),
+            ("plugins.call_timeout_ms", file.call_timeout_ms),
             defaults.call_timeout,
         )?,
         hook_timeout: ms(
-            cli.plugin_hook_timeout_ms,
-            file.hook_timeout_ms,
-            "plugins.hook_timeout_ms",
+            ("--plugin-hook-timeout-ms", cli.plugin_hook_timeout_ms),
+            ("plugins.hook_timeout_ms", file.hook_timeout_ms),
             defaults.hook_timeout,
         )?,
         handshake_timeout: ms(
-            None,
-            file.handshake_timeout_ms,
-            "plugins.handshake_timeout_ms",
+            ("", None),
+            ("plugins.handshake_timeout_ms", file.handshake_timeout_ms),
             defaults.handshake_timeout,
         )?,
     })
@@ -847,5 +871,23 @@ mod tests {
             Config::load(&cli).expect("load").store_backend,
             BackendKind::Redb
         );
+    }
+
+    #[test]
+    fn a_bad_plugin_timeout_names_where_it_was_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cli = Cli {
+            datadir: Some(dir.path().to_path_buf()),
+            plugin_call_timeout_ms: Some(0),
+            ..Cli::default()
+        };
+        match Config::load(&cli) {
+            Err(ConfigError::Option { key, .. }) => assert_eq!(key, "--plugin-call-timeout-ms"),
+            other => panic!("expected the flag to be named, got {other:?}"),
+        }
+        match load_with("[plugins]\nhook_timeout_ms = 0\n") {
+            Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "plugins.hook_timeout_ms"),
+            other => panic!("expected the file key to be named, got {other:?}"),
+        }
     }
 }

@@ -343,10 +343,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// operator's `bitcoind_poll_ms` with Bitcoin Core (each look is RPC calls
 /// to it), half a second on the embedded chain.
 fn wallet_poll(config: &Config) -> Duration {
-    match (&config.chain_backend, &config.bitcoind) {
-        (Some(ChainBackend::Bitcoind), Some(b)) => b.poll,
-        _ => Duration::from_millis(500),
-    }
+    // `bitcoind` settings exist only with that backend.
+    config
+        .bitcoind
+        .as_ref()
+        .map_or(Duration::from_millis(500), |b| b.poll)
 }
 
 #[cfg(test)]

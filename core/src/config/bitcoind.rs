@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ChainBackend, Cli, ConfigError, FileChain, Network};
+use super::{ChainBackend, Cli, ConfigError, FileChain, Network, flag_or_file};
 
 /// Bitcoin Core's default RPC URL for a network.
 fn default_bitcoind_url(network: Network) -> &'static str {
@@ -111,28 +111,16 @@ pub(super) fn resolve(
         };
     }
 
-    let (url, url_flag) = match (&cli.bitcoind_url, &file.bitcoind_url) {
-        (Some(u), _) => (u.clone(), true),
-        (None, Some(u)) => (u.clone(), false),
-        (None, None) => (default_bitcoind_url(network).to_string(), false),
-    };
+    let (url, url_flag) = flag_or_file(cli.bitcoind_url.clone(), file.bitcoind_url.clone())
+        .unwrap_or_else(|| (default_bitcoind_url(network).to_string(), false));
     crate::chain::bitcoind::rpc::parse_url(&url).map_err(|r| err("bitcoind_url", url_flag, r))?;
 
-    let user = cli
-        .bitcoind_user
-        .as_ref()
-        .map(|u| (u, true))
-        .or(file.bitcoind_user.as_ref().map(|u| (u, false)));
-    let password = cli
-        .bitcoind_password
-        .as_ref()
-        .map(|p| (p, true))
-        .or(file.bitcoind_password.as_ref().map(|p| (p, false)));
-    let cookie = cli
-        .bitcoind_cookie
-        .as_ref()
-        .map(|c| (c, true))
-        .or(file.bitcoind_cookie.as_ref().map(|c| (c, false)));
+    let user = flag_or_file(cli.bitcoind_user.as_ref(), file.bitcoind_user.as_ref());
+    let password = flag_or_file(
+        cli.bitcoind_password.as_ref(),
+        file.bitcoind_password.as_ref(),
+    );
+    let cookie = flag_or_file(cli.bitcoind_cookie.as_ref(), file.bitcoind_cookie.as_ref());
     let auth = match (user, password, cookie) {
         (Some((u, _)), Some((p, _)), None) => Auth::UserPass {
             user: u.clone(),
@@ -167,12 +155,7 @@ pub(super) fn resolve(
         }
     };
 
-    let poll_ms = match (cli.bitcoind_poll_ms, file.bitcoind_poll_ms) {
-        (Some(ms), _) => Some((ms, true)),
-        (None, Some(ms)) => Some((ms, false)),
-        (None, None) => None,
-    };
-    let poll_ms = match poll_ms {
+    let poll_ms = match flag_or_file(cli.bitcoind_poll_ms, file.bitcoind_poll_ms) {
         Some((ms, flag)) if !(10..=600_000).contains(&ms) => {
             return Err(err(
                 "bitcoind_poll_ms",
@@ -184,12 +167,7 @@ pub(super) fn resolve(
         None => 1000,
     };
 
-    let fallback = match (cli.fallback_feerate, file.fallback_feerate) {
-        (Some(r), _) => Some((r, true)),
-        (None, Some(r)) => Some((r, false)),
-        (None, None) => None,
-    };
-    let fallback_feerate = match fallback {
+    let fallback_feerate = match flag_or_file(cli.fallback_feerate, file.fallback_feerate) {
         Some((r, flag)) if !(1..=10_000).contains(&r) => {
             return Err(err(
                 "fallback_feerate",

@@ -18,7 +18,7 @@ pub const BASE_WEIGHT: u64 = (4 + 4 + 1 + 1) * 4 + 2;
 
 /// Witness weight of one of our inputs once signed: item count, then
 /// each item with its length.
-pub fn witness_weight(kind: AddrKind) -> u64 {
+fn witness_weight(kind: AddrKind) -> u64 {
     match kind {
         AddrKind::P2tr => 1 + 1 + 64,
         AddrKind::P2wpkh => 1 + 1 + 73 + 1 + 33,

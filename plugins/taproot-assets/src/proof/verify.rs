@@ -275,6 +275,10 @@ fn verify_proof_depth(
             .as_ref()
             .ok_or_else(|| VerifyError::InvalidSplitRootProof("missing".into()))?;
         check_inclusion(p, srp, &sc.root_asset).map_err(VerifyError::InvalidSplitRootProof)?;
+        // The VM (step 8) checks this proof again, but only for an asset of
+        // the split shape (`has_split_commitment_witness`: one witness, a
+        // PrevID, no stack); any other asset carrying a split commitment is
+        // run as a plain transfer, so this check is its only one.
         commitment::verify_split_commitment(&p.asset, p.inclusion_proof.output_index)
             .map_err(|e| VerifyError::InvalidSplitRootProof(e.to_string()))?;
     }

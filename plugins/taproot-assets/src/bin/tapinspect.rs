@@ -111,12 +111,12 @@ fn run(args: &[String]) -> Result<Value, Failure> {
                 .map(|v| {
                     json!({
                         "outpoint": v.outpoint.to_string(),
-                        "asset_id": hex::encode(v.asset_id.0),
-                        "amount": v.amount,
-                        "script_key": hex::encode(v.script_key.0),
-                        "group_key": v.group_key.map(|k| hex::encode(k.0)),
+                        "asset_id": hex::encode(v.asset_id().0),
+                        "amount": v.amount(),
+                        "script_key": hex::encode(v.script_key().0),
+                        "group_key": v.group_key().map(|k| hex::encode(k.0)),
                         "block_height": v.block_height,
-                        "is_genesis": v.is_genesis,
+                        "is_genesis": v.is_genesis(),
                     })
                 })
                 .collect();

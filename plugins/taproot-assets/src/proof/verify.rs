@@ -332,16 +332,21 @@ fn check_proof_depth(
             )));
         }
     }
-    for e in &p.exclusion_proofs {
-        let out = output_key(p, e.output_index).map_err(VerifyError::InvalidExclusionProof)?;
-        let keys = e
-            .derive_by_asset_exclusion(&p.asset)
-            .map_err(|err| VerifyError::InvalidExclusionProof(err.to_string()))?;
-        if !key_matches(&keys, &out) {
-            return Err(VerifyError::InvalidExclusionProof(format!(
-                "derived key does not match output {}",
-                e.output_index
-            )));
+    // The asset's commitment keys (its ID and two hashes), once for all
+    // exclusion proofs.
+    if !p.exclusion_proofs.is_empty() {
+        let (ac_key, tap_key) = commitment::asset_keys(&p.asset);
+        for e in &p.exclusion_proofs {
+            let out = output_key(p, e.output_index).map_err(VerifyError::InvalidExclusionProof)?;
+            let keys = e
+                .derive_by_keys_exclusion(&ac_key, &tap_key)
+                .map_err(|err| VerifyError::InvalidExclusionProof(err.to_string()))?;
+            if !key_matches(&keys, &out) {
+                return Err(VerifyError::InvalidExclusionProof(format!(
+                    "derived key does not match output {}",
+                    e.output_index
+                )));
+            }
         }
     }
 

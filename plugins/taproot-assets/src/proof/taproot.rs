@@ -305,10 +305,21 @@ impl TaprootProof {
         &self,
         asset: &Asset,
     ) -> Result<Vec<XOnlyPublicKey>, TaprootProofError> {
+        let (ac_key, tap_key) = asset_keys(asset);
+        self.derive_by_keys_exclusion(&ac_key, &tap_key)
+    }
+
+    /// [`Self::derive_by_asset_exclusion`] for an asset whose keys
+    /// ([`asset_keys`]: asset commitment key, tap commitment key) the
+    /// caller already has, e.g. to check several exclusion proofs.
+    pub fn derive_by_keys_exclusion(
+        &self,
+        ac_key: &[u8; 32],
+        tap_key: &[u8; 32],
+    ) -> Result<Vec<XOnlyPublicKey>, TaprootProofError> {
         match (&self.commitment_proof, &self.tapscript_proof) {
             (Some(cp), None) => {
-                let (ac_key, tap_key) = asset_keys(asset);
-                let (root, version) = cp.proof.derive_by_asset_exclusion(&ac_key, &tap_key)?;
+                let (root, version) = cp.proof.derive_by_asset_exclusion(ac_key, tap_key)?;
                 self.commitment_keys(cp, &root, version)
             }
             (None, Some(tp)) => Ok(vec![tp.derive_key(&self.internal_key)?]),

@@ -146,20 +146,37 @@ impl From<MetaError> for VerifyError {
 pub struct VerifiedProof {
     /// Where the asset now lives.
     pub outpoint: OutPoint,
-    /// Asset ID.
-    pub asset_id: AssetId,
-    /// Amount.
-    pub amount: u64,
-    /// Script key.
-    pub script_key: SerializedKey,
-    /// Group key, if grouped.
-    pub group_key: Option<SerializedKey>,
     /// Height of the anchoring block.
     pub block_height: u32,
-    /// True for a genesis (minting) proof.
-    pub is_genesis: bool,
     /// The proven asset (the input of the next proof's state transition).
     pub asset: Asset,
+}
+
+impl VerifiedProof {
+    /// Asset ID (hashes the genesis on every call).
+    pub fn asset_id(&self) -> AssetId {
+        self.asset.id()
+    }
+
+    /// Amount.
+    pub fn amount(&self) -> u64 {
+        self.asset.amount
+    }
+
+    /// Script key.
+    pub fn script_key(&self) -> SerializedKey {
+        self.asset.script_key
+    }
+
+    /// Group key, if grouped.
+    pub fn group_key(&self) -> Option<SerializedKey> {
+        self.asset.group_key
+    }
+
+    /// True for a genesis (minting) proof.
+    pub fn is_genesis(&self) -> bool {
+        is_genesis_asset(&self.asset)
+    }
 }
 
 /// A genesis asset: one witness with the zero PrevID and no split
@@ -206,19 +223,26 @@ pub fn verify_proof(
     known_groups: &BTreeSet<SerializedKey>,
     chain: &dyn ChainView,
 ) -> Result<VerifiedProof, VerifyError> {
-    verify_proof_depth(p, prev, known_groups, chain, 0)
+    check_proof_depth(p, prev, known_groups, chain, 0)?;
+    Ok(VerifiedProof {
+        outpoint: p.outpoint(),
+        block_height: p.block_height,
+        asset: p.asset.clone(),
+    })
 }
 
 /// How deeply additional-input files may nest (DoS guard).
 pub const MAX_INPUT_NESTING: usize = 8;
 
-fn verify_proof_depth(
+/// All checks of [`verify_proof`]; the caller builds the [`VerifiedProof`]
+/// (moving the asset out when it owns the proof).
+fn check_proof_depth(
     p: &Proof,
     prev: Option<&VerifiedProof>,
     known_groups: &BTreeSet<SerializedKey>,
     chain: &dyn ChainView,
     depth: usize,
-) -> Result<VerifiedProof, VerifyError> {
+) -> Result<(), VerifyError> {
     // 0. Versions.
     if p.version != PROOF_V0 && p.version != PROOF_V1 {
         return Err(VerifyError::UnknownVersion(p.version));
@@ -275,6 +299,10 @@ fn verify_proof_depth(
             .as_ref()
             .ok_or_else(|| VerifyError::InvalidSplitRootProof("missing".into()))?;
         check_inclusion(p, srp, &sc.root_asset).map_err(VerifyError::InvalidSplitRootProof)?;
+        // The VM (step 8) checks this proof again, but only for an asset of
+        // the split shape (`has_split_commitment_witness`: one witness, a
+        // PrevID, no stack); any other asset carrying a split commitment is
+        // run as a plain transfer, so this check is its only one.
         commitment::verify_split_commitment(&p.asset, p.inclusion_proof.output_index)
             .map_err(|e| VerifyError::InvalidSplitRootProof(e.to_string()))?;
     }
@@ -304,16 +332,21 @@ fn verify_proof_depth(
             )));
         }
     }
-    for e in &p.exclusion_proofs {
-        let out = output_key(p, e.output_index).map_err(VerifyError::InvalidExclusionProof)?;
-        let keys = e
-            .derive_by_asset_exclusion(&p.asset)
-            .map_err(|err| VerifyError::InvalidExclusionProof(err.to_string()))?;
-        if !key_matches(&keys, &out) {
-            return Err(VerifyError::InvalidExclusionProof(format!(
-                "derived key does not match output {}",
-                e.output_index
-            )));
+    // The asset's commitment keys (its ID and two hashes), once for all
+    // exclusion proofs.
+    if !p.exclusion_proofs.is_empty() {
+        let (ac_key, tap_key) = commitment::asset_keys(&p.asset);
+        for e in &p.exclusion_proofs {
+            let out = output_key(p, e.output_index).map_err(VerifyError::InvalidExclusionProof)?;
+            let keys = e
+                .derive_by_keys_exclusion(&ac_key, &tap_key)
+                .map_err(|err| VerifyError::InvalidExclusionProof(err.to_string()))?;
+            if !key_matches(&keys, &out) {
+                return Err(VerifyError::InvalidExclusionProof(format!(
+                    "derived key does not match output {}",
+                    e.output_index
+                )));
+            }
         }
     }
 
@@ -386,12 +419,13 @@ fn verify_proof_depth(
         if depth >= MAX_INPUT_NESTING {
             return Err(bad("additional inputs nest too deeply".into()));
         }
-        let verified = verify_file_depth(file, chain, depth + 1).map_err(|e| bad(e.to_string()))?;
-        let last = verified.last().ok_or_else(|| bad("empty file".into()))?;
+        let mut verified =
+            verify_file_depth(file, chain, depth + 1).map_err(|e| bad(e.to_string()))?;
+        let last = verified.pop().ok_or_else(|| bad("empty file".into()))?;
         if !spent.contains(&last.outpoint) {
             return Err(bad("its outpoint is not spent by the asset".into()));
         }
-        inputs.push(last.clone());
+        inputs.push(last);
     }
 
     // 6. Group key.
@@ -435,17 +469,7 @@ fn verify_proof_depth(
         chain,
     )
     .map_err(VerifyError::InvalidStateTransition)?;
-
-    Ok(VerifiedProof {
-        outpoint: p.outpoint(),
-        asset_id: p.asset.id(),
-        amount: p.asset.amount,
-        script_key: p.asset.script_key,
-        group_key: p.asset.group_key,
-        block_height: p.block_height,
-        is_genesis: genesis,
-        asset: p.asset.clone(),
-    })
+    Ok(())
 }
 
 /// Verifies every proof of a file in order (the hash chain was checked when
@@ -467,8 +491,14 @@ fn verify_file_depth(
     for (index, hp) in file.proofs.iter().enumerate() {
         let p = Proof::decode(&hp.proof_bytes)
             .map_err(|source| VerifyError::Decode { index, source })?;
-        let v = verify_proof_depth(&p, out.last(), &groups, chain, depth)?;
-        if let Some(gk) = v.group_key {
+        check_proof_depth(&p, out.last(), &groups, chain, depth)?;
+        // The decoded proof is ours: move its asset instead of cloning it.
+        let v = VerifiedProof {
+            outpoint: p.outpoint(),
+            block_height: p.block_height,
+            asset: p.asset,
+        };
+        if let Some(gk) = v.group_key() {
             groups.insert(gk);
         }
         out.push(v);

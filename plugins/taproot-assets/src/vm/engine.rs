@@ -1,7 +1,6 @@
 //! The state-transition rules (tapd `vm.Engine`).
 
 use bitcoin::{Amount, TxOut};
-use sha2::{Digest, Sha256};
 
 use super::error::VmError;
 use super::locktime::{self, LockTimeCheck};
@@ -10,6 +9,7 @@ use super::tx::{
     self, has_genesis_witness, has_genesis_witness_for_group, has_split_commitment_witness,
 };
 use crate::asset::{Asset, NUMS_KEY_BYTES, PrevId, TYPE_COLLECTIBLE, Witness};
+use crate::commitment::split_commitment_key;
 
 /// The only script version defined.
 const SCRIPT_V0: u16 = 0;
@@ -101,16 +101,6 @@ fn matches_asset_params(new_asset: &Asset, prev: &Asset, witness: &Witness) -> R
     Ok(())
 }
 
-/// SHA256(u32 BE output index ‖ asset ID ‖ x-only script key): a split
-/// asset's key in the split tree.
-pub(crate) fn split_locator_key(split: &SplitAsset) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(split.output_index.to_be_bytes());
-    h.update(split.asset.id().0);
-    h.update(split.asset.script_key.x_only());
-    h.finalize().into()
-}
-
 impl<'a> Engine<'a> {
     /// An engine for `new_asset` spending `inputs`, creating `splits`.
     pub fn new(
@@ -193,7 +183,12 @@ impl<'a> Engine<'a> {
             .leaf()
             .map_err(|_| VmError::UnknownAssetVersion(bare.version))?;
         let proof = proof.ok_or(VmError::InvalidSplitCommitmentWitness)?;
-        if !proof.verify_inclusion(split_root, &split_locator_key(split), &leaf) {
+        let key = split_commitment_key(
+            split.output_index,
+            &split.asset.id(),
+            &split.asset.script_key,
+        );
+        if !proof.verify_inclusion(split_root, &key, &leaf) {
             return Err(VmError::InvalidSplitCommitmentProof);
         }
         Ok(())

@@ -241,11 +241,11 @@ fn proof_file_decodes_and_verifies() {
     }
     let verified = verify_file(&file, &HeaderPowOnly).unwrap();
     assert_eq!(verified.len(), 3);
-    assert!(verified[0].is_genesis);
-    assert!(!verified[1].is_genesis && !verified[2].is_genesis);
+    assert!(verified[0].is_genesis());
+    assert!(!verified[1].is_genesis() && !verified[2].is_genesis());
     for (v, p) in verified.iter().zip(&proofs) {
         assert_eq!(v.outpoint, p.outpoint());
-        assert_eq!(v.asset_id, proofs[0].asset.id());
+        assert_eq!(v.asset_id(), proofs[0].asset.id());
     }
     // ownership-proof.hex is built on the file's last proof.
     if let Some(own) = load_hex("proof/ownership-proof.hex") {

@@ -64,7 +64,6 @@ fn verify_proof_file() {
     let v = ok_json(&["verify-proof-file", &path]);
     assert_eq!(v["valid"], true);
     assert_eq!(v["num_proofs"], 3);
-    assert_eq!(v["state_transitions_checked"], true);
     let amounts: Vec<u64> = arr(&v["proofs"])
         .iter()
         .map(|p| p["amount"].as_u64().unwrap())

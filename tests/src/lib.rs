@@ -121,13 +121,19 @@ pub fn build(args: &[&str]) -> PathBuf {
 /// right symbol and name, the wrong interface), built with the cargo
 /// running this test; `None` outside cargo.
 pub fn bad_abi_so() -> Option<PathBuf> {
-    let manifest = workspace_root().join("sdk/tests/fixtures/bad-abi/Cargo.toml");
-    let mut cmd = cargo(&["build", "--locked", "--manifest-path", manifest.to_str()?])?;
-    assert!(
-        cmd.status().expect("cargo").success(),
-        "building bad-abi failed"
-    );
-    Some(profile_dir().join(lib_name("lumen_test_bad_abi")))
+    // Built once per test process, however many tests ask.
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let manifest = workspace_root().join("sdk/tests/fixtures/bad-abi/Cargo.toml");
+            let mut cmd = cargo(&["build", "--locked", "--manifest-path", manifest.to_str()?])?;
+            assert!(
+                cmd.status().expect("cargo").success(),
+                "building bad-abi failed"
+            );
+            Some(profile_dir().join(lib_name("lumen_test_bad_abi")))
+        })
+        .clone()
 }
 
 /// The file name of a `cdylib` named `stem` on this platform.

@@ -8,13 +8,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
-use crate::support::{Node, bin, unix_call};
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[idx]
-}
+use crate::support::{Node, bin, percentile, unix_call};
 
 fn report(name: &str, mut samples: Vec<Duration>) -> Duration {
     let p50 = percentile(&mut samples, 0.50);

@@ -12,7 +12,7 @@ use lumen_core::wire::messages::setup::{Init, InitTlvs, Ping};
 use lumen_core::wire::{ChainHash, Features, Message};
 use serde_json::{Value, json};
 
-use crate::support::Node;
+use crate::support::{Node, wait_until};
 
 fn listening_node(dir: &std::path::Path) -> (Node, PublicKey, u16) {
     let node = Node::start_with(dir, &["--peer-listen", "127.0.0.1:0"]);
@@ -20,17 +20,6 @@ fn listening_node(dir: &std::path::Path) -> (Node, PublicKey, u16) {
     let id = PublicKey::from_str(info["id"].as_str().expect("id")).expect("pubkey");
     let port = info["binding"][0]["port"].as_u64().expect("port") as u16;
     (node, id, port)
-}
-
-fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use lumen_sdk::error_codes as codes;
 use serde_json::{Value, json};
 
-use crate::support::{Node, cli, http_post, wait_timeout};
+use crate::support::{Node, cli, http_post, p50_p99, wait_timeout, wait_until};
 use lumen_tests::{Validator, lib_name, profile_dir};
 
 /// The workspace plugins the tests load, built once per test run.
@@ -46,17 +46,6 @@ fn guard_so() -> PathBuf {
 }
 fn faulty_so() -> PathBuf {
     built().join(lib_name("lumen_test_faulty"))
-}
-
-fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 fn code(resp: &Value) -> i64 {
@@ -892,12 +881,6 @@ fn startup_plugin_feature_bits_and_even_custom_types_reach_peers() {
     assert_eq!(a.ok("probe-echo", json!({"x": 1})), json!({"x": 1}));
 }
 
-fn percentiles(mut lat: Vec<Duration>) -> (Duration, Duration) {
-    lat.sort();
-    let n = lat.len();
-    (lat[n / 2], lat[(n * 99 / 100).min(n - 1)])
-}
-
 /// Dispatcher → plugin method → reply, in process, over 100k calls; and the
 /// cost the `rpc_command` hook adds to a built-in call. Numbers on stdout:
 /// `cargo test -p lumen-core --test it plugin_call_latency -- --ignored --nocapture`.
@@ -948,7 +931,7 @@ fn plugin_call_latency() {
                     d.call(method, Some(params)).await.expect("call");
                     lat.push(t.elapsed());
                 }
-                (percentiles(lat), t0.elapsed())
+                (p50_p99(lat), t0.elapsed())
             }
         };
         let profile = profile_dir();
@@ -964,7 +947,7 @@ fn plugin_call_latency() {
             d.call("hello", Some(r#"["bench"]"#)).await.expect("call");
             lat.push(t.elapsed());
         }
-        let (s50, s99) = percentiles(lat);
+        let (s50, s99) = p50_p99(lat);
         println!("dispatcher -> hello plugin, 2000 calls 1 ms apart: p50 {s50:?}, p99 {s99:?}");
         let ((b50, b99), _) = run("ping", "[]").await;
         println!("built-in ping, no rpc_command hook: p50 {b50:?}, p99 {b99:?}");

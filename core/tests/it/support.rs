@@ -262,3 +262,30 @@ pub fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 pub use lumen_tests::{python_with, shared_dir, skip_or_fail};
+
+/// Poll `cond` every 20 ms until it holds (`true`) or `limit` passes.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The `p` quantile (0..=1) of `samples` (sorted in place; not empty).
+pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[idx]
+}
+
+/// Median and 99th percentile of `samples` (not empty).
+pub fn p50_p99(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    (
+        percentile(&mut samples, 0.50),
+        percentile(&mut samples, 0.99),
+    )
+}

@@ -74,14 +74,7 @@ async fn answer(m: &PluginManager, plugin: &Plugin, method: &str, id: Value, par
             }
             response_ok(&id, v)
         }
-        Err(e) => response_err(
-            &id,
-            &WireError {
-                code: e.code,
-                message: e.message,
-                data: e.data,
-            },
-        ),
+        Err(e) => response_err(&id, &WireError::from(e)),
     };
     if let Some(h) = plugin.handle() {
         h.send_raw(reply.to_string());

@@ -272,11 +272,7 @@ impl Plugin {
                         format!("plugin {} panicked in {method}: {}", self.name, e.message),
                     ));
                 }
-                Err(RpcError {
-                    code: e.code,
-                    message: e.message,
-                    data: e.data,
-                })
+                Err(e.into())
             }
             Err(RequestError::Timeout { .. }) => {
                 let what = format!("did not answer {method} within {timeout:?}");

@@ -248,11 +248,7 @@ fn interpret(plugin: &str, result: &Value) -> Intercept {
         }
         Ok(RpcCommandResult::ReturnResult(r)) => return Intercept::Return(Ok(r)),
         Ok(RpcCommandResult::ReturnError(e)) => {
-            return Intercept::Return(Err(RpcError {
-                code: e.code,
-                message: e.message,
-                data: e.data,
-            }));
+            return Intercept::Return(Err(e.into()));
         }
         Ok(RpcCommandResult::Continue) => return Intercept::Continue,
         Err(_) => {}

@@ -40,6 +40,27 @@ pub struct RpcError {
     pub data: Option<Value>,
 }
 
+/// The plugin protocol's error object, field for field.
+impl From<lumen_sdk::protocol::RpcError> for RpcError {
+    fn from(e: lumen_sdk::protocol::RpcError) -> Self {
+        Self {
+            code: e.code,
+            message: e.message,
+            data: e.data,
+        }
+    }
+}
+
+impl From<RpcError> for lumen_sdk::protocol::RpcError {
+    fn from(e: RpcError) -> Self {
+        Self {
+            code: e.code,
+            message: e.message,
+            data: e.data,
+        }
+    }
+}
+
 impl RpcError {
     /// An error with a code and message.
     pub fn new(code: i32, message: impl Into<String>) -> RpcError {

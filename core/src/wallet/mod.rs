@@ -26,7 +26,7 @@ pub mod build;
 pub mod feerate;
 pub mod persist;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -240,6 +240,20 @@ impl Inner {
             }
         }
         out.sort_by_key(|c| (c.height.unwrap_or(u32::MAX), c.outpoint));
+        out
+    }
+
+    /// Both wallets' outputs by outpoint, spent ones included. One pass
+    /// over each wallet's graph; BDK rebuilds its canonical view on every
+    /// lookup, so [`Inner::owner`] per outpoint costs a pass each.
+    fn outputs(&self) -> HashMap<OutPoint, (AddrKind, LocalOutput)> {
+        let mut out = HashMap::new();
+        for (kind, w) in [
+            (AddrKind::P2tr, &self.tr.0),
+            (AddrKind::P2wpkh, &self.wpkh.0),
+        ] {
+            out.extend(w.list_output().map(|o| (o.outpoint, (kind, o))));
+        }
         out
     }
 
@@ -850,8 +864,10 @@ impl Wallet {
             .iter()
             .map(|i| i.previous_output)
             .collect();
+        let outputs = inner.outputs();
+        let owned = |op: &OutPoint| outputs.get(op).filter(|(_, o)| !o.is_spent);
         for (i, op) in inputs.iter().enumerate() {
-            let Some((kind, local)) = inner.owner(op) else {
+            let Some((kind, local)) = owned(op) else {
                 continue;
             };
             let w = match kind {
@@ -873,7 +889,7 @@ impl Wallet {
             Err((keys, errors)) => {
                 // Inputs that are not ours fail to sign; that is fine as long
                 // as every input that is ours got its signature.
-                let ours = inputs.iter().filter(|op| inner.owner(op).is_some()).count();
+                let ours = inputs.iter().filter(|op| owned(op).is_some()).count();
                 if keys.len() < ours {
                     return Err(WalletError::Invalid(format!(
                         "could not sign our inputs: {errors:?}"
@@ -949,17 +965,16 @@ impl Wallet {
         blocks: u32,
     ) -> Result<Vec<Reservation>, WalletError> {
         let tip = inner.tip();
+        let outputs = inner.outputs();
         let mut changes = Vec::new();
         let mut report = Vec::new();
         for op in outpoints {
-            let spent = [&inner.tr, &inner.wpkh]
-                .iter()
-                .any(|(w, _)| w.list_output().any(|o| o.outpoint == *op && o.is_spent));
-            if spent {
-                return Err(WalletError::Invalid(format!("{op} is already spent")));
-            }
-            if inner.owner(op).is_none() {
-                continue;
+            match outputs.get(op) {
+                Some((_, o)) if o.is_spent => {
+                    return Err(WalletError::Invalid(format!("{op} is already spent")));
+                }
+                Some(_) => {}
+                None => continue,
             }
             let current = inner.reservations.get(op).copied().filter(|&h| h > tip);
             if current.is_some() && exclusive {

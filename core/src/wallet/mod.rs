@@ -641,9 +641,9 @@ impl Wallet {
         } else {
             &inner.tr.0
         };
-        let checkpoints: Vec<BlockId> = lower.checkpoints().map(|cp| cp.block_id()).collect();
+        // Newest first, and usually the first one matches: walk lazily.
         let mut fork = None;
-        for cp in checkpoints {
+        for cp in lower.checkpoints().map(|cp| cp.block_id()) {
             if cp.height <= tip && self.chain.block_hash(cp.height).await? == Some(cp.hash) {
                 fork = Some(cp);
                 break;
@@ -678,11 +678,18 @@ impl Wallet {
         }
         // The mempool: new transactions as seen now; ours that left it
         // unconfirmed are evicted (a double spend or a dropped tx).
-        let mempool = self.chain.mempool().await?;
-        let now_ids: HashSet<Txid> = mempool.iter().map(|t| t.compute_txid()).collect();
+        let mempool: Vec<(Txid, Transaction)> = self
+            .chain
+            .mempool()
+            .await?
+            .into_iter()
+            .map(|t| (t.compute_txid(), t))
+            .collect();
+        let now_ids: HashSet<Txid> = mempool.iter().map(|(id, _)| *id).collect();
         let fresh: Vec<Transaction> = mempool
             .into_iter()
-            .filter(|t| !inner.mempool.contains(&t.compute_txid()))
+            .filter(|(id, _)| !inner.mempool.contains(id))
+            .map(|(_, t)| t)
             .collect();
         if !fresh.is_empty() {
             let t = inner.tick();

@@ -504,7 +504,7 @@ impl ChainSource for BitcoindChain {
             }
             // The cache holds exactly the current mempool.
             if let Ok(mut cache) = self.shared.mempool.lock() {
-                *cache = known.clone();
+                cache.retain(|id, _| known.contains_key(id));
                 cache.extend(txs.iter().map(|t| (t.compute_txid(), t.clone())));
             }
             txs.extend(known.into_values());

@@ -24,7 +24,7 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
         // `None`: the plugin's runtime ended; its calls already fail (the
         // instance sees the closed pipe), so nothing more comes.
         while let Some(incoming) = rx.recv().await {
-            let msg = match incoming {
+            let mut msg = match incoming {
                 Incoming::Message(msg) => msg,
                 Incoming::Unparseable(text) => {
                     let shown: String = text.chars().take(120).collect();
@@ -36,7 +36,11 @@ pub fn spawn(manager: Weak<PluginManager>, plugin: Arc<Plugin>, handle: &Arc<Loa
                 .get("method")
                 .and_then(Value::as_str)
                 .map(str::to_string);
-            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            // Taken, not cloned: params can be large.
+            let params = msg
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null);
             match (method, msg.get("id").cloned()) {
                 (Some(method), Some(id)) => {
                     let Some(m) = manager.upgrade() else { break };
@@ -62,11 +66,8 @@ async fn answer(m: &PluginManager, plugin: &Plugin, method: &str, id: Value, par
     } else {
         params
     };
-    let text = match &params {
-        Value::Null => None,
-        p => Some(p.to_string()),
-    };
-    let result = m.dispatcher().call_internal(method, text.as_deref()).await;
+    let params = (!params.is_null()).then_some(params);
+    let result = m.dispatcher().call_internal(method, params).await;
     let reply = match result {
         Ok(mut v) => {
             if namespaced {

@@ -32,9 +32,9 @@ pub fn register(
                 let p = Arc::clone(&p);
                 let name = name.clone();
                 async move {
-                    let raw = match params.raw() {
+                    let raw = match params.into_raw() {
                         Value::Null => json!({}),
-                        other => other.clone(),
+                        other => other,
                     };
                     p.request(&name, raw, timeout).await
                 }

@@ -26,7 +26,7 @@ pub fn register(manager: &Arc<PluginManager>) -> Result<(), String> {
                 let m = weak
                     .upgrade()
                     .ok_or_else(RpcError::shutting_down)?;
-                plugin_command(&m, params.raw().clone()).await
+                plugin_command(&m, params.into_raw()).await
             }
         },
     ))?;

@@ -294,6 +294,12 @@ impl Dispatcher {
     /// Run one call from outside (an RPC transport): the [`CallHook`], if
     /// any, sees it first. `params` is the raw JSON of the `params` member.
     pub async fn call(&self, method: &str, params: Option<&str>) -> Result<Value, RpcError> {
+        self.call_value(method, params::parse_params(params)?).await
+    }
+
+    /// [`Dispatcher::call`] with `params` already parsed (`None`: no
+    /// `params` member). They are parsed once, whatever the path.
+    pub async fn call_value(&self, method: &str, params: Option<Value>) -> Result<Value, RpcError> {
         let hook = self
             .call_hook
             .read()
@@ -303,20 +309,13 @@ impl Dispatcher {
         let Some(hook) = hook else {
             return self.call_internal(method, params).await;
         };
-        let value = match params {
-            None => Value::Object(Default::default()),
-            Some(text) => serde_json::from_str(text).map_err(|e| {
-                RpcError::new(
-                    codes::INVALID_PARAMS,
-                    format!("params are not valid JSON: {e}"),
-                )
-            })?,
-        };
-        match hook.intercept(method.to_string(), value).await {
+        let payload = params
+            .clone()
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        match hook.intercept(method.to_string(), payload).await {
             Intercept::Continue => self.call_internal(method, params).await,
             Intercept::Replace { method, params } => {
-                let text = params.to_string();
-                self.call_internal(&method, Some(&text)).await
+                self.call_internal(&method, Some(params)).await
             }
             Intercept::Return(r) => r,
         }
@@ -327,7 +326,7 @@ impl Dispatcher {
     pub async fn call_internal(
         &self,
         method: &str,
-        params: Option<&str>,
+        params: Option<Value>,
     ) -> Result<Value, RpcError> {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(RpcError::shutting_down());
@@ -342,10 +341,11 @@ impl Dispatcher {
         };
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let _guard = InFlight(self);
+        let params = params.unwrap_or(Value::Null);
         let params = if m.passthrough {
-            Params::from_raw_unchecked(params)?
+            Params::unchecked(params)
         } else {
-            Params::from_raw(method, &m.params, params)?
+            Params::from_value(method, &m.params, params)?
         };
         tracing::debug!(target: "lumen_core::rpc", method, "call");
         (m.handler)(params).await

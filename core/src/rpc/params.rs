@@ -48,6 +48,19 @@ fn names(specs: &[ParamSpec]) -> String {
     }
 }
 
+/// Parse the raw text of a request's `params` member (`None`: no member).
+pub fn parse_params(raw: Option<&str>) -> Result<Option<Value>, RpcError> {
+    raw.map(|text| {
+        serde_json::from_str(text).map_err(|e| {
+            RpcError::new(
+                codes::INVALID_PARAMS,
+                format!("params are not valid JSON: {e}"),
+            )
+        })
+    })
+    .transpose()
+}
+
 impl Params {
     /// Normalise the raw `params` member of `method`'s request.
     pub fn from_raw(
@@ -55,16 +68,7 @@ impl Params {
         specs: &[ParamSpec],
         raw: Option<&str>,
     ) -> Result<Params, RpcError> {
-        let value: Value = match raw {
-            None => Value::Null,
-            Some(text) => serde_json::from_str(text).map_err(|e| {
-                RpcError::new(
-                    codes::INVALID_PARAMS,
-                    format!("params are not valid JSON: {e}"),
-                )
-            })?,
-        };
-        Self::from_value(method, specs, value)
+        Self::from_value(method, specs, parse_params(raw)?.unwrap_or(Value::Null))
     }
 
     /// Normalise an already parsed `params` value.
@@ -131,26 +135,17 @@ impl Params {
         })
     }
 
-    /// Params passed on unchecked (a passthrough method): only parsed.
-    pub fn from_raw_unchecked(raw: Option<&str>) -> Result<Params, RpcError> {
-        let raw = match raw {
-            None => Value::Null,
-            Some(text) => serde_json::from_str(text).map_err(|e| {
-                RpcError::new(
-                    codes::INVALID_PARAMS,
-                    format!("params are not valid JSON: {e}"),
-                )
-            })?,
-        };
-        Ok(Params {
+    /// Params passed on unchecked (a passthrough method).
+    pub fn unchecked(raw: Value) -> Params {
+        Params {
             values: Map::new(),
             raw,
-        })
+        }
     }
 
     /// The raw `params` of a passthrough method (`null` when none).
-    pub fn raw(&self) -> &Value {
-        &self.raw
+    pub fn into_raw(self) -> Value {
+        self.raw
     }
 
     /// An optional parameter, deserialised; a bad value names the parameter.

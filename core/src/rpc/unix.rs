@@ -98,8 +98,7 @@ async fn handle_request(dispatcher: &Dispatcher, req: Value) -> Option<Value> {
             )),
         ));
     }
-    let params = obj.remove("params").map(|p| p.to_string());
-    let result = dispatcher.call(&method, params.as_deref()).await;
+    let result = dispatcher.call_value(&method, obj.remove("params")).await;
     // No id: a notification, which gets no reply.
     id.map(|id| response(id, result))
 }

@@ -215,12 +215,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             startup: true,
             network: config.network.to_string(),
             node_id: node_id.to_string(),
-            feature_set: serde_json::json!({
-                "init": hex::encode(peers.our_features().to_be_bytes()),
-                "node": hex::encode(crate::wire::Features::our_node().to_be_bytes()),
-                "channel": "",
-                "invoice": hex::encode(crate::invoice::our_features().to_be_bytes()),
-            }),
+            feature_set: crate::plugin::features::FeatureSets::ours(peers.our_features())
+                .to_feature_set(),
         },
     );
     crate::plugin::notify::spawn_peer_events(plugins.clone(), peers.clone());

@@ -9,6 +9,7 @@
 //! announcements, and invoices are built with `lightning-invoice`'s typed
 //! feature setters. Loading a plugin that declares them logs a warning.
 
+use lumen_sdk::api::OurFeatures;
 use lumen_sdk::protocol::FeatureBits;
 use serde_json::{Value, json};
 
@@ -46,14 +47,30 @@ impl FeatureSets {
         }
     }
 
-    /// As `init`'s `feature_set`.
+    /// The node's own sets, before plugins: `init` as the peer manager
+    /// sends it, no channel bits (nothing is announced yet).
+    pub fn ours(init: Features) -> FeatureSets {
+        FeatureSets {
+            init,
+            node: Features::our_node(),
+            channel: Features::default(),
+            invoice: crate::invoice::our_features(),
+        }
+    }
+
+    /// As hex strings, `getinfo`'s `our_features`.
+    pub fn to_our_features(&self) -> OurFeatures {
+        OurFeatures {
+            init: hex::encode(self.init.to_be_bytes()),
+            node: hex::encode(self.node.to_be_bytes()),
+            channel: hex::encode(self.channel.to_be_bytes()),
+            invoice: hex::encode(self.invoice.to_be_bytes()),
+        }
+    }
+
+    /// As `init`'s `feature_set` (the same hex strings).
     pub fn to_feature_set(&self) -> Value {
-        json!({
-            "init": hex::encode(self.init.to_be_bytes()),
-            "node": hex::encode(self.node.to_be_bytes()),
-            "channel": hex::encode(self.channel.to_be_bytes()),
-            "invoice": hex::encode(self.invoice.to_be_bytes()),
-        })
+        serde_json::to_value(self.to_our_features()).unwrap_or_else(|_| json!({}))
     }
 
     /// Parse a manifest's bits and check them against these sets:

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use lumen_sdk::api::{
-    GetInfo, Help, HelpEntry, ListDatastore, NetAddress, OurFeatures, StopResult,
-};
+use lumen_sdk::api::{GetInfo, Help, HelpEntry, ListDatastore, NetAddress, StopResult};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -107,13 +105,10 @@ pub fn register_builtins(
                     network: id.network.to_string(),
                     fees_collected_msat: 0,
                     lightning_dir: id.datadir,
-                    our_features: Some(OurFeatures {
-                        init: hex::encode(peers.our_features().to_be_bytes()),
-                        node: hex::encode(crate::wire::Features::our_node().to_be_bytes()),
-                        // No channels are announced yet.
-                        channel: String::new(),
-                        invoice: hex::encode(crate::invoice::our_features().to_be_bytes()),
-                    }),
+                    our_features: Some(
+                        crate::plugin::features::FeatureSets::ours(peers.our_features())
+                            .to_our_features(),
+                    ),
                     warning_bitcoind_sync: None,
                 })
             }

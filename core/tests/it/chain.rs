@@ -18,12 +18,13 @@ use lumen_core::chain::embedded::{Chain, ChainEvent, block_subsidy};
 
 const T0: u32 = 1_700_000_000;
 
-struct Key {
-    secret: SecretKey,
-    pubkey: CompressedPublicKey,
+/// A key the test controls (shared with `rejections`).
+pub(crate) struct Key {
+    pub(crate) secret: SecretKey,
+    pub(crate) pubkey: CompressedPublicKey,
 }
 
-fn key(byte: u8) -> Key {
+pub(crate) fn key(byte: u8) -> Key {
     let secp = Secp256k1::new();
     let secret = SecretKey::from_slice(&[byte; 32]).expect("key");
     let pubkey = CompressedPublicKey(secret.public_key(&secp));
@@ -31,13 +32,17 @@ fn key(byte: u8) -> Key {
 }
 
 impl Key {
-    fn p2wpkh(&self) -> ScriptBuf {
+    pub(crate) fn p2wpkh(&self) -> ScriptBuf {
         ScriptBuf::new_p2wpkh(&self.pubkey.wpubkey_hash())
+    }
+
+    pub(crate) fn address(&self) -> bitcoin::Address {
+        bitcoin::Address::p2wpkh(&self.pubkey, bitcoin::Network::Regtest)
     }
 }
 
 /// A transaction spending `prev` (value `value`) to `outputs`, unsigned.
-fn spend(prev: OutPoint, outputs: Vec<TxOut>) -> Transaction {
+pub(crate) fn spend(prev: OutPoint, outputs: Vec<TxOut>) -> Transaction {
     Transaction {
         version: Version::TWO,
         lock_time: LockTime::ZERO,
@@ -50,20 +55,23 @@ fn spend(prev: OutPoint, outputs: Vec<TxOut>) -> Transaction {
     }
 }
 
+/// `k`'s SIGHASH_ALL signature over `sighash`.
+pub(crate) fn ecdsa(sighash: [u8; 32], k: &Key) -> bitcoin::ecdsa::Signature {
+    let sig = Secp256k1::new().sign_ecdsa(&Message::from_digest(sighash), &k.secret);
+    bitcoin::ecdsa::Signature {
+        signature: sig,
+        sighash_type: EcdsaSighashType::All,
+    }
+}
+
 fn sign_p2wpkh(tx: &mut Transaction, input: usize, k: &Key, value: Amount) {
-    let secp = Secp256k1::new();
     let sighash = SighashCache::new(&*tx)
         .p2wpkh_signature_hash(input, &k.p2wpkh(), value, EcdsaSighashType::All)
         .expect("sighash");
-    let sig = secp.sign_ecdsa(&Message::from_digest(sighash.to_byte_array()), &k.secret);
-    let sig = bitcoin::ecdsa::Signature {
-        signature: sig,
-        sighash_type: EcdsaSighashType::All,
-    };
-    tx.input[input].witness = Witness::p2wpkh(&sig, &k.pubkey.0);
+    tx.input[input].witness = Witness::p2wpkh(&ecdsa(sighash.to_byte_array(), k), &k.pubkey.0);
 }
 
-fn out(value: u64, script: ScriptBuf) -> TxOut {
+pub(crate) fn out(value: u64, script: ScriptBuf) -> TxOut {
     TxOut {
         value: Amount::from_sat(value),
         script_pubkey: script,

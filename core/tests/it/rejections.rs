@@ -13,12 +13,10 @@ use bitcoin::hashes::Hash;
 use bitcoin::key::{Keypair, TapTweak};
 use bitcoin::opcodes::all::{OP_CHECKSIG, OP_CSV, OP_DROP};
 use bitcoin::script::Builder;
-use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
+use bitcoin::secp256k1::{Message, Secp256k1};
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
-use bitcoin::transaction::Version;
 use bitcoin::{
-    Address, Amount, CompressedPublicKey, Network, OutPoint, ScriptBuf, Sequence, Transaction,
-    TxIn, TxOut, Txid, Witness, XOnlyPublicKey,
+    Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, Txid, Witness, XOnlyPublicKey,
 };
 use lumen_core::chain::bitcoind::rpc::Auth;
 use lumen_core::chain::bitcoind::{BitcoindChain, BitcoindConfig};
@@ -27,60 +25,12 @@ use lumen_core::chain::embedded::source::EmbeddedChain;
 use lumen_core::chain::{ChainSource, ChainSourceError};
 use serde_json::json;
 
+use crate::chain::{Key, ecdsa, key, out, spend};
 use crate::chain_server::CoreRpc;
 use crate::support::{Node, free_port};
 
 /// Depth of the CSV lock in the test script.
 const CSV_DELAY: i64 = 10;
-
-struct Key {
-    secret: SecretKey,
-    pubkey: CompressedPublicKey,
-}
-
-impl Key {
-    fn new(byte: u8) -> Key {
-        let secret = SecretKey::from_slice(&[byte; 32]).expect("key");
-        let pubkey = CompressedPublicKey(secret.public_key(&Secp256k1::new()));
-        Key { secret, pubkey }
-    }
-
-    fn p2wpkh(&self) -> ScriptBuf {
-        ScriptBuf::new_p2wpkh(&self.pubkey.wpubkey_hash())
-    }
-
-    fn address(&self) -> Address {
-        Address::p2wpkh(&self.pubkey, Network::Regtest)
-    }
-}
-
-fn out(value: u64, script: ScriptBuf) -> TxOut {
-    TxOut {
-        value: Amount::from_sat(value),
-        script_pubkey: script,
-    }
-}
-
-fn spend(prev: OutPoint, outputs: Vec<TxOut>) -> Transaction {
-    Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: prev,
-            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
-            ..Default::default()
-        }],
-        output: outputs,
-    }
-}
-
-fn ecdsa(sighash: [u8; 32], k: &Key) -> bitcoin::ecdsa::Signature {
-    let sig = Secp256k1::new().sign_ecdsa(&Message::from_digest(sighash), &k.secret);
-    bitcoin::ecdsa::Signature {
-        signature: sig,
-        sighash_type: EcdsaSighashType::All,
-    }
-}
 
 /// Sign input 0 as a P2WPKH spend of `owner`'s coin, with `signer`'s key.
 fn sign_p2wpkh(mut tx: Transaction, owner: &Key, signer: &Key, value: Amount) -> Transaction {
@@ -114,8 +64,8 @@ async fn every_rejection_through_every_api() {
     );
     let rpc = CoreRpc::from_cookie(port, &node.dir);
     let secp = Secp256k1::new();
-    let miner = Key::new(1);
-    let alice = Key::new(2);
+    let miner = key(1);
+    let alice = key(2);
     let subsidy = Amount::from_sat(50 * 100_000_000);
 
     // Fund test keys: 110 blocks to the miner, so coinbases 1..=11 are
@@ -144,7 +94,7 @@ async fn every_rejection_through_every_api() {
     let keypair = Keypair::from_seckey_slice(&secp, &[7u8; 32]).expect("keypair");
     let (xonly, _) = XOnlyPublicKey::from_keypair(&keypair);
     let p2tr = ScriptBuf::new_p2tr(&secp, xonly, None);
-    let csv_key = Key::new(3);
+    let csv_key = key(3);
     let csv_script = Builder::new()
         .push_int(CSV_DELAY)
         .push_opcode(OP_CSV)

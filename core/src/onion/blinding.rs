@@ -174,14 +174,19 @@ pub struct BlindedPath {
     pub hops: Vec<BlindedHop>,
 }
 
+/// Tweak bytes as a scalar.
+fn tweak_scalar(bytes: [u8; 32]) -> Result<Scalar, BlindingError> {
+    Scalar::from_be_bytes(bytes).map_err(|_| BlindingError::Tweak)
+}
+
 /// `HMAC("blinded_node_id", ss)` as a scalar.
 fn node_tweak(ss: &[u8; 32]) -> Result<Scalar, BlindingError> {
-    Scalar::from_be_bytes(hmac_sha256(b"blinded_node_id", &[ss])).map_err(|_| BlindingError::Tweak)
+    tweak_scalar(hmac_sha256(b"blinded_node_id", &[ss]))
 }
 
 /// `SHA256(E || ss)` as a scalar.
 fn path_tweak(path_key: &PublicKey, ss: &[u8; 32]) -> Result<Scalar, BlindingError> {
-    Scalar::from_be_bytes(blinding_factor(path_key, ss)).map_err(|_| BlindingError::Tweak)
+    tweak_scalar(blinding_factor(path_key, ss))
 }
 
 /// Seal `plain` under `rho` (ChaCha20-Poly1305, zero nonce, no AD).
@@ -217,14 +222,14 @@ pub fn build_path<C: Signing + Verification>(
         let node_tweak_bytes = hmac_sha256(b"blinded_node_id", &[&ss]);
         let path_tweak_bytes = blinding_factor(&path_key, &ss);
         let blinded_node_id = node_id
-            .mul_tweak(secp, &node_tweak(&ss)?)
+            .mul_tweak(secp, &tweak_scalar(node_tweak_bytes)?)
             .map_err(|_| BlindingError::Tweak)?;
         out.push(BlindedHop {
             blinded_node_id,
             encrypted_data: encrypt_data(&rho, data)?,
         });
         e = e
-            .mul_tweak(&path_tweak(&path_key, &ss)?)
+            .mul_tweak(&tweak_scalar(path_tweak_bytes)?)
             .map_err(|_| BlindingError::Tweak)?;
         secrets.push(HopSecrets {
             path_key,
@@ -235,9 +240,14 @@ pub fn build_path<C: Signing + Verification>(
             next_path_privkey: e,
         });
     }
+    // `E_0 = e_0 * G`, already computed for the first hop.
+    let first_path_key = secrets
+        .first()
+        .map(|s| s.path_key)
+        .ok_or(BlindingError::EmptyPath)?;
     let path = BlindedPath {
         first_node_id,
-        first_path_key: PublicKey::from_secret_key(secp, session_key),
+        first_path_key,
         hops: out,
     };
     Ok((path, secrets))
@@ -291,7 +301,15 @@ pub fn unblind<C: Verification>(
     path_key: &PublicKey,
     encrypted_data: &[u8],
 ) -> Result<Unblinded, BlindingError> {
-    let (ss, blinded_privkey, next_path_key) = hop_keys(secp, node_key, path_key)?;
+    let keys = hop_keys(secp, node_key, path_key)?;
+    unblind_with(keys, encrypted_data)
+}
+
+/// Decrypt `encrypted_data` with keys already derived by [`hop_keys`].
+fn unblind_with(
+    (ss, blinded_privkey, next_path_key): ([u8; 32], SecretKey, PublicKey),
+    encrypted_data: &[u8],
+) -> Result<Unblinded, BlindingError> {
     let data = decrypt_data(&derive_key(KeyType::Rho, &ss), encrypted_data)?;
     let tlvs = EncryptedData::from_bytes(&data).map_err(BlindingError::BadData)?;
     Ok(Unblinded {
@@ -326,21 +344,27 @@ pub fn peel_message<C: Verification>(
     path_key: &PublicKey,
     onion: &OnionPacket,
 ) -> Result<PeeledMessage, BlindingError> {
-    let (_, blinded, _) = hop_keys(secp, node_key, path_key)?;
+    let keys = hop_keys(secp, node_key, path_key)?;
     let peeled = onion
-        .peel(secp, &blinded, &[])
+        .peel(secp, &keys.1, &[])
         .map_err(BlindingError::Peel)?;
     let payload = TlvStream::decode(&peeled.payload)
         .map_err(|_| BlindingError::Peel(PeelError::BadPayload("undecodable onionmsg_tlv")))?;
     let data = payload
         .get(ONIONMSG_ENCRYPTED_DATA)
         .ok_or(BlindingError::MissingRecord("encrypted_recipient_data"))?;
-    let unblinded = unblind(secp, node_key, path_key, data)?;
+    let unblinded = unblind_with(keys, data)?;
     Ok(PeeledMessage {
         peeled,
         payload,
         unblinded,
     })
+}
+
+/// Decode a peeled payment onion's hop payload.
+fn decode_hop_payload(bytes: &[u8]) -> Result<HopPayload, BlindingError> {
+    HopPayload::from_bytes(bytes)
+        .map_err(|_| BlindingError::Peel(PeelError::BadPayload("undecodable payload")))
 }
 
 /// A blinded payment onion peeled at one hop.
@@ -368,33 +392,36 @@ pub fn peel_blinded<C: Verification>(
     onion: &OnionPacket,
     associated_data: &[u8],
 ) -> Result<PeeledBlinded, BlindingError> {
-    let (peeled, path_key) = match path_key {
+    let (peeled, payload, keys, path_key) = match path_key {
         Some(pk) => {
-            let (_, blinded, _) = hop_keys(secp, node_key, pk)?;
+            let keys = hop_keys(secp, node_key, pk)?;
             let peeled = onion
-                .peel(secp, &blinded, associated_data)
+                .peel(secp, &keys.1, associated_data)
                 .map_err(BlindingError::Peel)?;
-            (peeled, *pk)
+            let payload = decode_hop_payload(&peeled.payload)?;
+            (peeled, payload, Some(keys), *pk)
         }
         None => {
             let peeled = onion
                 .peel(secp, node_key, associated_data)
                 .map_err(BlindingError::Peel)?;
-            let payload = HopPayload::from_bytes(&peeled.payload)
-                .map_err(|_| BlindingError::Peel(PeelError::BadPayload("undecodable payload")))?;
+            let payload = decode_hop_payload(&peeled.payload)?;
             let pk = payload
                 .current_blinding_point
                 .ok_or(BlindingError::MissingRecord("current_path_key"))?;
-            (peeled, pk)
+            // Keys derived after the data check below, as before.
+            (peeled, payload, None, pk)
         }
     };
-    let payload = HopPayload::from_bytes(&peeled.payload)
-        .map_err(|_| BlindingError::Peel(PeelError::BadPayload("undecodable payload")))?;
     let data = payload
         .encrypted_recipient_data
         .as_ref()
         .ok_or(BlindingError::MissingRecord("encrypted_recipient_data"))?;
-    let unblinded = unblind(secp, node_key, &path_key, data)?;
+    let keys = match keys {
+        Some(keys) => keys,
+        None => hop_keys(secp, node_key, &path_key)?,
+    };
+    let unblinded = unblind_with(keys, data)?;
     Ok(PeeledBlinded {
         peeled,
         payload,

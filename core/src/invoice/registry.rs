@@ -350,12 +350,18 @@ impl InvoiceRegistry {
     }
 
     /// The paid invoice with the smallest `pay_index` above `after`.
+    ///
+    /// Pay indexes are issued in order and written with the `pay` counter in
+    /// one batch, so every entry of `invoice_paid` is at most the counter:
+    /// only the indexes in `after + 1..=counter` are looked up (gaps come
+    /// from deleted invoices), and nothing at all when `counter <= after`.
     pub fn first_paid_after(&self, after: u64) -> Result<Option<InvoiceRecord>, StoreError> {
-        // pay_index keys are big-endian, so the scan is in pay order.
-        for (pay_index, idx) in self.store.scan_prefix(&PAID, &[])? {
-            if pay_index > after
-                && let Some(r) = self.store.get(&INVOICES, &idx.0)?
-            {
+        let counter = self.counter("pay")?;
+        if counter <= after {
+            return Ok(None);
+        }
+        for pay_index in after + 1..=counter {
+            if let Some(r) = self.by_index(self.store.get(&PAID, &pay_index)?)? {
                 return Ok(Some(r));
             }
         }

@@ -10,7 +10,7 @@ use lumen_sdk::amount::Msat;
 use lumen_sdk::error_codes as codes;
 use serde_json::{Value, json};
 
-use super::{Dispatcher, Method, ParamSpec, Params, RpcError};
+use super::{Dispatcher, Method, ParamSpec, Params, RpcError, blocking};
 use crate::config::Network;
 use crate::invoice::registry::NewInvoice;
 use crate::invoice::{
@@ -237,10 +237,7 @@ async fn invoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> {
         created_at: now,
         expires_at,
     };
-    let rec = tokio::task::spawn_blocking(move || registry.add(new))
-        .await
-        .map_err(|e| RpcError::internal(format!("invoice task failed: {e}")))?
-        .map_err(registry_error)?;
+    let rec = blocking(move || registry.add(new).map_err(registry_error)).await?;
     Ok(json!({
         "bolt11": rec.bolt11,
         "payment_hash": rec.payment_hash,
@@ -382,10 +379,7 @@ async fn waitanyinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcErro
             return Err(RpcError::shutting_down());
         }
         let registry = ctx.registry.clone();
-        let found = tokio::task::spawn_blocking(move || registry.first_paid_after(last))
-            .await
-            .map_err(|e| RpcError::internal(format!("wait task failed: {e}")))?
-            .map_err(store_error)?;
+        let found = blocking(move || registry.first_paid_after(last).map_err(store_error)).await?;
         if let Some(rec) = found {
             return Ok(rec.to_cln_json(unix_now()));
         }
@@ -421,10 +415,12 @@ async fn delinvoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> {
     let desconly: bool = p.get("desconly")?.unwrap_or(false);
     let now = unix_now();
     let registry = ctx.registry.clone();
-    let rec = tokio::task::spawn_blocking(move || registry.delete(&label, expected, desconly, now))
-        .await
-        .map_err(|e| RpcError::internal(format!("delinvoice task failed: {e}")))?
-        .map_err(registry_error)?;
+    let rec = blocking(move || {
+        registry
+            .delete(&label, expected, desconly, now)
+            .map_err(registry_error)
+    })
+    .await?;
     // The invoice as it was (with desconly: as it is now).
     let mut out = rec.to_cln_json(now);
     if desconly && let Some(o) = out.as_object_mut() {
@@ -467,11 +463,7 @@ pub fn register(dispatcher: &Dispatcher, ctx: InvoiceContext) -> Result<(), Stri
         "List invoices (or the one matching {label}, {invstring} or {payment_hash}).",
         move |p| {
             let c = c.clone();
-            async move {
-                tokio::task::spawn_blocking(move || listinvoices(&c, &p))
-                    .await
-                    .map_err(|e| RpcError::internal(format!("listinvoices task failed: {e}")))?
-            }
+            async move { blocking(move || listinvoices(&c, &p)).await }
         },
     ))?;
     let c = ctx.clone();
@@ -555,10 +547,7 @@ fn register_dev_pay(dispatcher: &Dispatcher, ctx: InvoiceContext) -> Result<(), 
                     .ok_or_else(|| RpcError::internal("stored payment_hash is not 32 bytes"))?;
                 let registry = ctx.registry.clone();
                 let paid =
-                    tokio::task::spawn_blocking(move || registry.mark_paid(&hash, amount, unix_now()))
-                        .await
-                        .map_err(|e| RpcError::internal(format!("pay task failed: {e}")))?
-                        .map_err(registry_error)?;
+                    blocking(move || registry.mark_paid(&hash, amount, unix_now()).map_err(registry_error)).await?;
                 Ok(paid.to_cln_json(unix_now()))
             }
         },

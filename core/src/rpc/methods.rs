@@ -6,7 +6,7 @@ use lumen_sdk::api::{GetInfo, Help, HelpEntry, ListDatastore, NetAddress, StopRe
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Dispatcher, Method, ParamSpec, RpcError};
+use super::{Dispatcher, Method, ParamSpec, RpcError, blocking};
 use crate::chain::ChainSource;
 use crate::config::Network;
 use crate::datastore::{Datastore, Mode};
@@ -36,17 +36,6 @@ pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 
 fn to_value<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(format!("serialising result: {e}")))
-}
-
-/// Run blocking store work off the async threads.
-async fn blocking<T, F>(f: F) -> Result<T, RpcError>
-where
-    F: FnOnce() -> Result<T, RpcError> + Send + 'static,
-    T: Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| RpcError::internal(format!("datastore task failed: {e}")))?
 }
 
 /// Register every built-in method.

@@ -121,6 +121,18 @@ impl RpcError {
     }
 }
 
+/// Run blocking work (store reads and writes) off the async threads; a
+/// task that panicked or was cancelled is an internal error.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, RpcError>
+where
+    F: FnOnce() -> Result<T, RpcError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RpcError::internal(format!("blocking task failed: {e}")))?
+}
+
 /// The future a handler returns.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
 /// A method implementation: validated params in, JSON result out.

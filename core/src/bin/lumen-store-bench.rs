@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use lumen_core::store::bench::{HEAD, HEAD_KEY, RECORDS, Seq, bytes_for, record_value};
+use lumen_core::store::bench::{HEAD, HEAD_KEY, RECORDS, bytes_for, record_value};
 use lumen_core::store::{BackendKind, Batch, Store, Tree};
 
 const USAGE: &str = "usage:
@@ -81,7 +81,7 @@ fn writer(backend: BackendKind, path: PathBuf, count: Option<u64>) -> Result<(),
         .get(&HEAD, &HEAD_KEY.to_string())
         .map_err(|e| e.to_string())?
     {
-        Some(Seq(last)) => last + 1,
+        Some(last) => last + 1,
         None => 0,
     };
     let stdout = std::io::stdout();
@@ -90,7 +90,7 @@ fn writer(backend: BackendKind, path: PathBuf, count: Option<u64>) -> Result<(),
     while count.is_none_or(|n| done < n) {
         let mut batch = Batch::default();
         batch.put(&RECORDS, &seq, &record_value(seq));
-        batch.put(&HEAD, &HEAD_KEY.to_string(), &Seq(seq));
+        batch.put(&HEAD, &HEAD_KEY.to_string(), &seq);
         store.commit(batch).map_err(|e| e.to_string())?;
         // Acknowledge only after the commit returned. A failed write (the
         // reader went away) ends the writer.

@@ -28,33 +28,13 @@ use crate::store::{Batch, Record, Store, StoreError, Tree};
 /// Invoices by creation index.
 pub const INVOICES: Tree<u64, InvoiceRecord> = Tree::new("invoices");
 /// SHA-256(label) → creation index.
-pub const LABELS: Tree<[u8; 32], Index> = Tree::new("invoice_labels");
+pub const LABELS: Tree<[u8; 32], u64> = Tree::new("invoice_labels");
 /// Payment hash → creation index.
-pub const HASHES: Tree<[u8; 32], Index> = Tree::new("invoice_hashes");
+pub const HASHES: Tree<[u8; 32], u64> = Tree::new("invoice_hashes");
 /// Pay index → creation index.
-pub const PAID: Tree<u64, Index> = Tree::new("invoice_paid");
+pub const PAID: Tree<u64, u64> = Tree::new("invoice_paid");
 /// Last issued indexes by name.
-pub const COUNTERS: Tree<String, Index> = Tree::new("invoice_counters");
-
-/// A u64 value (an index or a counter), version 1: 8 bytes big-endian.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Index(pub u64);
-
-impl Record for Index {
-    const VERSION: u8 = 1;
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.0.to_be_bytes());
-    }
-    fn decode_body(version: u8, body: &[u8]) -> Result<Self, String> {
-        if version != 1 {
-            return Err(format!("index record: unknown version {version}"));
-        }
-        let arr: [u8; 8] = body
-            .try_into()
-            .map_err(|_| format!("index record is {} bytes, expected 8", body.len()))?;
-        Ok(Index(u64::from_be_bytes(arr)))
-    }
-}
+pub const COUNTERS: Tree<String, u64> = Tree::new("invoice_counters");
 
 /// How an invoice was paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,17 +294,13 @@ impl InvoiceRegistry {
     }
 
     fn counter(&self, name: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .store
-            .get(&COUNTERS, &name.to_string())?
-            .map(|i| i.0)
-            .unwrap_or(0))
+        Ok(self.store.get(&COUNTERS, &name.to_string())?.unwrap_or(0))
     }
 
-    fn by_index(&self, idx: Option<Index>) -> Result<Option<InvoiceRecord>, StoreError> {
+    fn by_index(&self, idx: Option<u64>) -> Result<Option<InvoiceRecord>, StoreError> {
         match idx {
             None => Ok(None),
-            Some(i) => self.store.get(&INVOICES, &i.0),
+            Some(i) => self.store.get(&INVOICES, &i),
         }
     }
 
@@ -396,9 +372,9 @@ impl InvoiceRegistry {
         };
         let mut b = Batch::default();
         b.put(&INVOICES, &created_index, &rec);
-        b.put(&LABELS, &label_key(&rec.label), &Index(created_index));
-        b.put(&HASHES, &new.payment_hash, &Index(created_index));
-        b.put(&COUNTERS, &"created".to_string(), &Index(created_index));
+        b.put(&LABELS, &label_key(&rec.label), &created_index);
+        b.put(&HASHES, &new.payment_hash, &created_index);
+        b.put(&COUNTERS, &"created".to_string(), &created_index);
         self.store.commit(b)?;
         self.notify();
         Ok(rec)
@@ -440,9 +416,9 @@ impl InvoiceRegistry {
         rec.updated_index = Some(updated_index);
         let mut b = Batch::default();
         b.put(&INVOICES, &rec.created_index, &rec);
-        b.put(&PAID, &pay_index, &Index(rec.created_index));
-        b.put(&COUNTERS, &"pay".to_string(), &Index(pay_index));
-        b.put(&COUNTERS, &"updated".to_string(), &Index(updated_index));
+        b.put(&PAID, &pay_index, &rec.created_index);
+        b.put(&COUNTERS, &"pay".to_string(), &pay_index);
+        b.put(&COUNTERS, &"updated".to_string(), &updated_index);
         self.store.commit(b)?;
         self.notify();
         Ok(rec)
@@ -472,7 +448,7 @@ impl InvoiceRegistry {
             rec.description = None;
             rec.updated_index = Some(updated_index);
             b.put(&INVOICES, &rec.created_index, &rec);
-            b.put(&COUNTERS, &"updated".to_string(), &Index(updated_index));
+            b.put(&COUNTERS, &"updated".to_string(), &updated_index);
         } else {
             let hash: [u8; 32] = hex::decode(&rec.payment_hash)
                 .ok()

@@ -3,40 +3,20 @@
 //! sequence number so a checker can verify every record without a log.
 //!
 //! The writer commits, for each sequence number `seq`, one batch holding
-//! `RECORDS[seq] = record_value(seq)` and `HEAD["last"] = Seq(seq)`. So in any
+//! `RECORDS[seq] = record_value(seq)` and `HEAD["last"] = seq`. So in any
 //! state the database may be in after a crash, if `HEAD["last"]` is `L` then
 //! `RECORDS` holds exactly the keys `0..=L`, each with its derived value.
 
-use super::{Record, Tree};
+use super::Tree;
 
 /// The records written by the crash-test writer, keyed by sequence number.
 pub const RECORDS: Tree<u64, Vec<u8>> = Tree::new("bench.records");
 
 /// The writer's last committed sequence number, under key [`HEAD_KEY`].
-pub const HEAD: Tree<String, Seq> = Tree::new("bench.head");
+pub const HEAD: Tree<String, u64> = Tree::new("bench.head");
 
 /// The key of the last sequence number in [`HEAD`].
 pub const HEAD_KEY: &str = "last";
-
-/// A sequence number as a record (version 1, 8 bytes big-endian).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seq(pub u64);
-
-impl Record for Seq {
-    const VERSION: u8 = 1;
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.0.to_be_bytes());
-    }
-    fn decode_body(version: u8, body: &[u8]) -> Result<Self, String> {
-        if version != 1 {
-            return Err(format!("seq: unknown version {version}"));
-        }
-        let arr: [u8; 8] = body
-            .try_into()
-            .map_err(|_| format!("seq: body is {} bytes, expected 8", body.len()))?;
-        Ok(Seq(u64::from_be_bytes(arr)))
-    }
-}
 
 /// splitmix64: a tiny deterministic generator.
 fn splitmix64(state: &mut u64) -> u64 {

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lumen_core::store::bench::{HEAD, HEAD_KEY, RECORDS, Seq, record_value};
+use lumen_core::store::bench::{HEAD, HEAD_KEY, RECORDS, record_value};
 use lumen_core::store::{
     BackendKind, Batch, KeyCodec, MAX_KEY_LEN, MAX_VALUE_LEN, Migration, Record, SCHEMA_VERSION,
     Store, StoreError, Tree,
@@ -231,8 +231,7 @@ fn check_writer_store(dir: &Path, kind: BackendKind) -> Result<Option<u64>, Stri
     let store = Store::open(dir, kind).map_err(|e| format!("reopen failed: {e}"))?;
     let last = store
         .get(&HEAD, &HEAD_KEY.to_string())
-        .map_err(|e| format!("read head: {e}"))?
-        .map(|Seq(s)| s);
+        .map_err(|e| format!("read head: {e}"))?;
     let records = store
         .scan_prefix(&RECORDS, &[])
         .map_err(|e| format!("scan records: {e}"))?;
@@ -398,7 +397,7 @@ both!(commits_fsync);
 // 4. Bad data, limits, schema versions, migrations.
 
 /// A record type with a fixed 8-byte body, to read raw data as.
-const TYPED: Tree<u64, Seq> = Tree::new("typed");
+const TYPED: Tree<u64, u64> = Tree::new("typed");
 /// The same tree seen as raw bytes, to write bad data with.
 const TYPED_RAW: Tree<u64, Vec<u8>> = Tree::new("typed");
 /// The same tree with raw keys, to write bad keys with.
@@ -429,8 +428,8 @@ fn assert_corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
 fn corrupt_values_are_errors(kind: BackendKind) {
     let tmp = tempdir();
     let store = Store::open(&tmp.path().join("db"), kind).expect("open");
-    store.put(&TYPED, &1, &Seq(42)).expect("put");
-    assert_eq!(store.get(&TYPED, &1).expect("get"), Some(Seq(42)));
+    store.put(&TYPED, &1, &42).expect("put");
+    assert_eq!(store.get(&TYPED, &1).expect("get"), Some(42));
     // A body of the wrong length.
     store.put(&TYPED_RAW, &2, &vec![1, 2, 3]).expect("put raw");
     assert_corrupt(store.get(&TYPED, &2), "short body");
@@ -447,18 +446,18 @@ fn corrupt_values_are_errors(kind: BackendKind) {
     store.delete(&TYPED_RAW, &3).expect("delete");
     assert_eq!(store.scan_prefix(&TYPED, &[]).expect("scan").len(), 1);
     store
-        .put(&TYPED_RAW_KEYS, &vec![9, 9, 9], &Seq(5).encode())
+        .put(&TYPED_RAW_KEYS, &vec![9, 9, 9], &5u64.encode())
         .expect("put bad key");
     assert_corrupt(store.scan_prefix(&TYPED, &[]), "scan with a bad key");
     // The good record is still readable.
-    assert_eq!(store.get(&TYPED, &1).expect("get"), Some(Seq(42)));
+    assert_eq!(store.get(&TYPED, &1).expect("get"), Some(42));
 }
 both!(corrupt_values_are_errors);
 
 trait EncodeExt {
     fn encode(&self) -> Vec<u8>;
 }
-impl EncodeExt for Seq {
+impl EncodeExt for u64 {
     /// The body only: `Vec<u8>`'s record version is also 1.
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -527,12 +526,12 @@ fn newer_schema_is_refused(kind: BackendKind) {
 both!(newer_schema_is_refused);
 
 const PEOPLE: Tree<String, Vec<u8>> = Tree::new("people");
-const RUNS: Tree<String, Seq> = Tree::new("migration_runs");
+const RUNS: Tree<String, u64> = Tree::new("migration_runs");
 
 /// Count a migration's run in `RUNS[name]` (in the migration's own batch).
 fn count_run(store: &Store, batch: &mut Batch, name: &str) -> Result<(), StoreError> {
-    let n = store.get(&RUNS, &name.to_string())?.map_or(0, |Seq(n)| n);
-    batch.put(&RUNS, &name.to_string(), &Seq(n + 1));
+    let n = store.get(&RUNS, &name.to_string())?.unwrap_or(0);
+    batch.put(&RUNS, &name.to_string(), &(n + 1));
     Ok(())
 }
 
@@ -610,14 +609,8 @@ fn migrations_run_once(kind: BackendKind) {
 
     // Reopening does not run them again.
     let store = Store::open_with_schema(&dir, kind, 3, MIGRATIONS).expect("reopen");
-    assert_eq!(
-        store.get(&RUNS, &"m1".to_string()).expect("get"),
-        Some(Seq(1))
-    );
-    assert_eq!(
-        store.get(&RUNS, &"m2".to_string()).expect("get"),
-        Some(Seq(1))
-    );
+    assert_eq!(store.get(&RUNS, &"m1".to_string()).expect("get"), Some(1));
+    assert_eq!(store.get(&RUNS, &"m2".to_string()).expect("get"), Some(1));
     assert_eq!(
         store.get(&PEOPLE, &"alice".to_string()).expect("get"),
         Some(b"a+m1".to_vec())
@@ -658,7 +651,7 @@ fn concurrent_commits(kind: BackendKind) {
                     let n = t * 100 + i;
                     let mut b = Batch::default();
                     b.put(&RECORDS, &n, &record_value(n));
-                    b.put(&TYPED, &n, &Seq(n));
+                    b.put(&TYPED, &n, &n);
                     store.commit(b).expect("commit");
                 }
             })
@@ -671,7 +664,7 @@ fn concurrent_commits(kind: BackendKind) {
     assert_eq!(records.len(), 80);
     for (n, v) in records {
         assert_eq!(v, record_value(n));
-        assert_eq!(store.get(&TYPED, &n).expect("get"), Some(Seq(n)));
+        assert_eq!(store.get(&TYPED, &n).expect("get"), Some(n));
     }
     eprintln!(
         "concurrent_commits {kind}: 80 commits in {:?}",

@@ -4,12 +4,24 @@
 use bitcoin::secp256k1::rand::RngCore;
 use bitcoin::secp256k1::rand::rngs::OsRng;
 
+/// Fill `buf` from the OS random source.
+fn fill_random(buf: &mut [u8]) -> std::io::Result<()> {
+    OsRng
+        .try_fill_bytes(buf)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// `N` random bytes from the OS (keys, preimages, payment secrets).
+pub fn random_bytes<const N: usize>() -> std::io::Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    fill_random(&mut buf)?;
+    Ok(buf)
+}
+
 /// `len` random bytes from the OS, hex-encoded (a cookie or password).
 pub fn random_hex(len: usize) -> std::io::Result<String> {
     let mut buf = vec![0u8; len];
-    OsRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    fill_random(&mut buf)?;
     Ok(hex::encode(buf))
 }
 
@@ -31,5 +43,12 @@ mod tests {
         assert!(constant_time_eq(a.as_bytes(), a.as_bytes()));
         assert!(!constant_time_eq(a.as_bytes(), b.as_bytes()));
         assert!(!constant_time_eq(b"ab", b"abc"));
+    }
+
+    #[test]
+    fn random_bytes_are_fresh() {
+        let a = random_bytes::<32>().expect("rng");
+        let b = random_bytes::<32>().expect("rng");
+        assert_ne!(a, b);
     }
 }

@@ -26,6 +26,8 @@ use lightning_invoice::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::wire::ShortChannelId;
+
 /// Longest string we try to decode (lightning-invoice's own bech32 limit).
 pub const MAX_INVOICE_LEN: usize = 7089;
 
@@ -327,16 +329,6 @@ pub fn features_hex(le: &[u8]) -> String {
     hex::encode(be)
 }
 
-/// `BxTxO` form of a short channel id.
-pub fn scid_string(scid: u64) -> String {
-    format!(
-        "{}x{}x{}",
-        scid >> 40,
-        (scid >> 16) & 0xff_ffff,
-        scid & 0xffff
-    )
-}
-
 /// The `f` field as Core Lightning's `decode` prints it.
 fn fallback_json(f: &Fallback, network: bitcoin::Network) -> Value {
     use bitcoin::{Address, ScriptBuf, WitnessProgram, WitnessVersion};
@@ -386,10 +378,7 @@ impl DecodedInvoice {
         let mut o = Map::new();
         o.insert("type".into(), json!("bolt11 invoice"));
         o.insert("valid".into(), json!(true));
-        o.insert(
-            "currency".into(),
-            json!(super::currency_prefix(&inv.currency())),
-        );
+        o.insert("currency".into(), json!(inv.currency().to_string()));
         o.insert(
             "created_at".into(),
             json!(inv.duration_since_epoch().as_secs()),
@@ -445,7 +434,7 @@ impl DecodedInvoice {
                         .map(|h| {
                             json!({
                                 "pubkey": h.src_node_id.to_string(),
-                                "short_channel_id": scid_string(h.short_channel_id),
+                                "short_channel_id": ShortChannelId(h.short_channel_id).to_string(),
                                 "fee_base_msat": h.fees.base_msat,
                                 "fee_proportional_millionths": h.fees.proportional_millionths,
                                 "cltv_expiry_delta": h.cltv_expiry_delta,
@@ -482,7 +471,11 @@ mod tests {
         assert_eq!(features_hex(&[0x00, 0x41]), "4100");
         assert_eq!(features_hex(&[0x00, 0x00]), "");
         assert_eq!(set_bits(&[0x00, 0x41]), vec![8, 14]);
-        assert_eq!(scid_string(72_623_859_790_382_856), "66051x263430x1800");
+        // Route hints print their scid with ShortChannelId's Display.
+        assert_eq!(
+            ShortChannelId(72_623_859_790_382_856).to_string(),
+            "66051x263430x1800"
+        );
     }
 
     #[test]

@@ -24,33 +24,6 @@ pub const DEFAULT_EXPIRY_SECS: u64 = 604_800;
 /// never depend on the default.
 pub const DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA: u64 = 18;
 
-/// The expiry BOLT 11 readers assume when an invoice has no `x` field.
-pub const BOLT11_DEFAULT_EXPIRY_SECS: u64 = 3600;
-
-/// The BOLT 11 currency for a node network.
-pub fn currency_for(network: crate::config::Network) -> lightning_invoice::Currency {
-    use crate::config::Network;
-    match network {
-        Network::Bitcoin => lightning_invoice::Currency::Bitcoin,
-        Network::Testnet => lightning_invoice::Currency::BitcoinTestnet,
-        Network::Signet => lightning_invoice::Currency::Signet,
-        Network::Regtest => lightning_invoice::Currency::Regtest,
-    }
-}
-
-/// The BOLT 11 prefix of a currency (`bc`, `tb`, `tbs`, `bcrt`, `sb`), the
-/// `currency` Core Lightning's `decode` reports.
-pub fn currency_prefix(currency: &lightning_invoice::Currency) -> &'static str {
-    use lightning_invoice::Currency;
-    match currency {
-        Currency::Bitcoin => "bc",
-        Currency::BitcoinTestnet => "tb",
-        Currency::Signet => "tbs",
-        Currency::Regtest => "bcrt",
-        Currency::Simnet => "sb",
-    }
-}
-
 /// The network name for a currency (simnet has no bitcoin network of its own).
 pub fn currency_network_name(currency: &lightning_invoice::Currency) -> &'static str {
     use lightning_invoice::Currency;
@@ -75,12 +48,7 @@ pub fn our_features() -> crate::wire::Features {
 
 /// 32 random bytes from the OS (preimages and payment secrets).
 pub fn random_32() -> std::io::Result<[u8; 32]> {
-    use bitcoin::secp256k1::rand::RngCore;
-    let mut buf = [0u8; 32];
-    bitcoin::secp256k1::rand::rngs::OsRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(buf)
+    crate::secret::random_bytes::<32>()
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before 1970).

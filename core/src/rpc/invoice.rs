@@ -15,7 +15,7 @@ use crate::config::Network;
 use crate::invoice::registry::NewInvoice;
 use crate::invoice::{
     DEFAULT_EXPIRY_SECS, DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA, InvoiceDescription, InvoiceRegistry,
-    InvoiceRequest, InvoiceStatus, RegistryError, build_invoice, currency_for, decode, unix_now,
+    InvoiceRequest, InvoiceStatus, RegistryError, build_invoice, decode, unix_now,
 };
 use crate::signer::Signer;
 
@@ -196,7 +196,7 @@ async fn invoice(ctx: InvoiceContext, p: Params) -> Result<Value, RpcError> {
         .map_err(|e| RpcError::internal(format!("no randomness: {e}")))?;
     let now = unix_now();
     let req = InvoiceRequest {
-        currency: currency_for(ctx.network),
+        currency: lightning_invoice::Currency::from(ctx.network.to_bitcoin()),
         amount_msat,
         description: if deschashonly {
             InvoiceDescription::Hash(sha256::Hash::hash(description.as_bytes()).to_byte_array())
